@@ -14,11 +14,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@echo "==> Python: creating $(VENV) and installing pinned packages"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q pip==25.3
 	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
