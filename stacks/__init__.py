@@ -1,0 +1,1 @@
+"""The CDK app: two asymmetric KMS keys, their aliases, a sender and a receiver role."""

@@ -1,0 +1,43 @@
+"""Build the CDK app: `cdk.json`'s context, overrides on top, validated once, one stack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import App, BootstraplessSynthesizer, DefaultStackSynthesizer, IStackSynthesizer
+
+from stacks.config import CONTEXT_PREFIX, StackConfig
+from stacks.kms_sign_encrypt_stack import KmsSignEncryptStack
+
+CDK_JSON: Final = Path(__file__).resolve().parent.parent / "cdk.json"
+
+
+def cdk_json_context(path: Path = CDK_JSON) -> dict[str, object]:
+    """The `context` object of `cdk.json`: the `sample:*` defaults and the feature flags."""
+    return dict(json.loads(path.read_text(encoding="utf-8"))["context"])
+
+
+def create_app(context: Mapping[str, object] | None = None) -> App:
+    """The app with `KmsSignEncryptStack` (or `{namePrefix}KmsSignEncryptStack`).
+
+    Context precedence, lowest first: `cdk.json`, the CDK CLI's context (`-c` values, passed in
+    CDK_CONTEXT_JSON), then `context`. Raises `stacks.config.ConfigError` on a bad value.
+    """
+    app = App(context=cdk_json_context(), post_cli_context=dict(context or {}))
+    config = StackConfig.from_context(_sample_context(app))
+    KmsSignEncryptStack(app, config.stack_name, config=config, synthesizer=_synthesizer(config))
+    return app
+
+
+def _sample_context(app: App) -> dict[str, object]:
+    all_context = app.node.get_all_context()
+    return {k: v for k, v in all_context.items() if k.startswith(CONTEXT_PREFIX)}
+
+
+def _synthesizer(config: StackConfig) -> IStackSynthesizer:
+    if config.bootstrapless:
+        return BootstraplessSynthesizer()
+    return DefaultStackSynthesizer()

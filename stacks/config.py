@@ -1,0 +1,337 @@
+"""The stack's configuration: read from CDK context once, validated once, then immutable.
+
+Every setting is a `sample:*` context key. `cdk.json` holds the defaults; `-c key=value`
+overrides arrive as strings, so each parser accepts both the JSON type and its string form.
+A bad value raises `ConfigError`, whose message names the setting, what is allowed and the
+value received. Nothing downstream re-validates: the stack trusts a `StackConfig`.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+CONTEXT_PREFIX: Final = "sample:"
+
+STACK_BASE_NAME: Final = "KmsSignEncryptStack"
+
+PENDING_WINDOW_MIN_DAYS: Final = 7
+PENDING_WINDOW_MAX_DAYS: Final = 30
+
+NAME_PREFIX_MAX_LENGTH: Final = 32
+ROLE_NAME_MAX_LENGTH: Final = 64
+ALIAS_NAME_MAX_LENGTH: Final = 256
+EXTERNAL_ID_MIN_LENGTH: Final = 2
+EXTERNAL_ID_MAX_LENGTH: Final = 1224
+TAG_KEY_MAX_LENGTH: Final = 128
+TAG_VALUE_MAX_LENGTH: Final = 256
+MAX_TAGS: Final = 50
+
+# The name prefix lands in a stack name, two role names and two alias names: only characters
+# valid in all three, starting with a letter (stack names must).
+_NAME_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+# KMS CreateAlias: AliasName pattern, minus the reserved `alias/aws/` namespace.
+_ALIAS_NAME = re.compile(r"alias/[A-Za-z0-9/_-]+")
+_RESERVED_ALIAS_PREFIX: Final = "alias/aws/"
+# IAM CreateRole: RoleName pattern.
+_ROLE_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
+# A principal a key policy or trust policy can name: an account root, role or user ARN.
+_PRINCIPAL_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:root|(?:role|user)/[\w+=,.@/-]{1,512})", re.ASCII
+)
+# STS AssumeRole: ExternalId pattern.
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]+", re.ASCII)
+# Resource tags (KMS TagResource and IAM TagRole accept the same set).
+_TAG_TEXT = re.compile(r"[\w\s.:/=+@-]*")
+_RESERVED_TAG_PREFIX: Final = "aws:"
+
+
+class ConfigError(ValueError):
+    """A context value is invalid. The message names the setting, what is allowed and the value."""
+
+    def __init__(self, setting: str, allowed: str, received: object) -> None:
+        self.setting = setting
+        self.allowed = allowed
+        self.received = received
+        super().__init__(f"{setting} must be {allowed}; got {received!r}")
+
+
+class KeyRemoval(enum.Enum):
+    """What `cdk destroy` (or removing a key from the stack) does to a key."""
+
+    RETAIN = "retain"
+    """The key stays in the account, enabled and usable; only the stack forgets it."""
+    DESTROY = "destroy"
+    """The key is scheduled for deletion after the pending window (for sandboxes)."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Validated settings of one deployment of the stack. Build it with `from_context`."""
+
+    name_prefix: str = ""
+    encryption_key_alias: str = "alias/sample-encrypt-decrypt-key"
+    signing_key_alias: str = "alias/sample-sign-verify-key"
+    sender_role_name: str = "SenderRole"
+    receiver_role_name: str = "ReceiverRole"
+    trusted_principals: tuple[str, ...] = ()
+    """Principal ARNs allowed to assume the roles; empty means this account (its root)."""
+    external_id: str | None = None
+    """When set, assuming a role requires this `sts:ExternalId`."""
+    admin_principals: tuple[str, ...] = ()
+    """Principal ARNs that administer the keys; empty means this account (its root)."""
+    key_removal: KeyRemoval = KeyRemoval.RETAIN
+    pending_window_days: int = PENDING_WINDOW_MAX_DAYS
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    bootstrapless: bool = False
+
+    @property
+    def stack_name(self) -> str:
+        return f"{self.name_prefix}{STACK_BASE_NAME}"
+
+    @property
+    def encryption_key_alias_name(self) -> str:
+        """The encryption key's alias with the name prefix applied."""
+        return _prefixed_alias(self.name_prefix, self.encryption_key_alias)
+
+    @property
+    def signing_key_alias_name(self) -> str:
+        """The signing key's alias with the name prefix applied."""
+        return _prefixed_alias(self.name_prefix, self.signing_key_alias)
+
+    @property
+    def sender_role_full_name(self) -> str:
+        return f"{self.name_prefix}{self.sender_role_name}"
+
+    @property
+    def receiver_role_full_name(self) -> str:
+        return f"{self.name_prefix}{self.receiver_role_name}"
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, object]) -> StackConfig:
+        """Parse and validate every `sample:*` key of `context`; raise `ConfigError` on the first
+        bad one. Keys absent from `context` take the dataclass defaults."""
+        unknown = sorted(k for k in context if k.startswith(CONTEXT_PREFIX) and k not in _SETTINGS)
+        if unknown:
+            raise ConfigError(
+                unknown[0],
+                f"one of the known settings ({', '.join(_SETTINGS)})",
+                context[unknown[0]],
+            )
+        values = {
+            field: parse(key, context[key])
+            for key, (field, parse) in _SETTINGS.items()
+            if key in context
+        }
+        config = cls(**values)
+        config._check_combined()
+        return config
+
+    def _check_combined(self) -> None:
+        """Checks on the names the prefix produces, which no single setting can do alone."""
+        for setting, name in (
+            ("sample:senderRoleName", self.sender_role_full_name),
+            ("sample:receiverRoleName", self.receiver_role_full_name),
+        ):
+            if len(name) > ROLE_NAME_MAX_LENGTH:
+                raise ConfigError(
+                    setting,
+                    f"at most {ROLE_NAME_MAX_LENGTH} characters including sample:namePrefix",
+                    name,
+                )
+        for setting, name in (
+            ("sample:encryptionKeyAlias", self.encryption_key_alias_name),
+            ("sample:signingKeyAlias", self.signing_key_alias_name),
+        ):
+            if len(name) > ALIAS_NAME_MAX_LENGTH:
+                raise ConfigError(
+                    setting,
+                    f"at most {ALIAS_NAME_MAX_LENGTH} characters including sample:namePrefix",
+                    name,
+                )
+        if self.sender_role_name == self.receiver_role_name:
+            raise ConfigError(
+                "sample:receiverRoleName",
+                "different from sample:senderRoleName",
+                self.receiver_role_name,
+            )
+        if self.encryption_key_alias == self.signing_key_alias:
+            raise ConfigError(
+                "sample:signingKeyAlias",
+                "different from sample:encryptionKeyAlias",
+                self.signing_key_alias,
+            )
+
+
+def _prefixed_alias(prefix: str, alias: str) -> str:
+    head = "alias/"
+    return f"{head}{prefix}{alias.removeprefix(head)}"
+
+
+# --- one parser per setting ------------------------------------------------------------------
+
+
+def _parse_name_prefix(setting: str, value: object) -> str:
+    allowed = (
+        f"empty, or up to {NAME_PREFIX_MAX_LENGTH} letters, digits and hyphens "
+        "starting with a letter"
+    )
+    if not isinstance(value, str):
+        raise ConfigError(setting, allowed, value)
+    if value and not (_NAME_PREFIX.fullmatch(value) and len(value) <= NAME_PREFIX_MAX_LENGTH):
+        raise ConfigError(setting, allowed, value)
+    return value
+
+
+def _parse_alias(setting: str, value: object) -> str:
+    allowed = (
+        "an alias name like alias/my-key (letters, digits, /, _ and -), "
+        f"not in the reserved {_RESERVED_ALIAS_PREFIX} namespace"
+    )
+    if (
+        not isinstance(value, str)
+        or not _ALIAS_NAME.fullmatch(value)
+        or value.startswith(_RESERVED_ALIAS_PREFIX)
+    ):
+        raise ConfigError(setting, allowed, value)
+    return value
+
+
+def _parse_role_name(setting: str, value: object) -> str:
+    allowed = f"an IAM role name of 1-{ROLE_NAME_MAX_LENGTH} characters from A-Z a-z 0-9 +=,.@_-"
+    if (
+        not isinstance(value, str)
+        or not _ROLE_NAME.fullmatch(value)
+        or len(value) > ROLE_NAME_MAX_LENGTH
+    ):
+        raise ConfigError(setting, allowed, value)
+    return value
+
+
+def _parse_principals(setting: str, value: object) -> tuple[str, ...]:
+    allowed = (
+        "a list of IAM principal ARNs (arn:aws:iam::123456789012:root, :role/NAME or :user/NAME), "
+        "as JSON or comma-separated"
+    )
+    items = _parse_list(value)
+    if items is None:
+        raise ConfigError(setting, allowed, value)
+    for item in items:
+        if not isinstance(item, str) or not _PRINCIPAL_ARN.fullmatch(item):
+            raise ConfigError(setting, allowed, item)
+    if len(set(items)) != len(items):
+        raise ConfigError(setting, "a list without duplicates", value)
+    return tuple(items)
+
+
+def _parse_list(value: object) -> list[object] | None:
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            return None
+        return parsed if isinstance(parsed, list) else None
+    return [part.strip() for part in text.split(",")] if text else []
+
+
+def _parse_external_id(setting: str, value: object) -> str | None:
+    allowed = (
+        f"empty (no external id), or {EXTERNAL_ID_MIN_LENGTH}-{EXTERNAL_ID_MAX_LENGTH} "
+        "characters from A-Z a-z 0-9 +=,.@:/_-"
+    )
+    if not isinstance(value, str):
+        raise ConfigError(setting, allowed, value)
+    if value == "":
+        return None
+    if (
+        not _EXTERNAL_ID.fullmatch(value)
+        or not EXTERNAL_ID_MIN_LENGTH <= len(value) <= EXTERNAL_ID_MAX_LENGTH
+    ):
+        raise ConfigError(setting, allowed, value)
+    return value
+
+
+def _parse_key_removal(setting: str, value: object) -> KeyRemoval:
+    allowed = " or ".join(repr(member.value) for member in KeyRemoval)
+    try:
+        return KeyRemoval(value)
+    except ValueError:
+        raise ConfigError(setting, allowed, value) from None
+
+
+def _parse_pending_window(setting: str, value: object) -> int:
+    allowed = f"a whole number of days from {PENDING_WINDOW_MIN_DAYS} to {PENDING_WINDOW_MAX_DAYS}"
+    days: object = value
+    if isinstance(value, str) and re.fullmatch(r"\d{1,3}", value.strip()):
+        days = int(value.strip())
+    if (
+        isinstance(days, bool)
+        or not isinstance(days, int)
+        or not PENDING_WINDOW_MIN_DAYS <= days <= PENDING_WINDOW_MAX_DAYS
+    ):
+        raise ConfigError(setting, allowed, value)
+    return days
+
+
+def _parse_tags(setting: str, value: object) -> Mapping[str, str]:
+    allowed = (
+        f"a JSON object of up to {MAX_TAGS} string tags (keys 1-{TAG_KEY_MAX_LENGTH} characters, "
+        f"values up to {TAG_VALUE_MAX_LENGTH}, letters, digits, spaces and _.:/=+-@; "
+        f"keys not starting with {_RESERVED_TAG_PREFIX})"
+    )
+    tags: object = value
+    if isinstance(value, str):
+        try:
+            tags = json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError(setting, allowed, value) from None
+    if not isinstance(tags, dict) or len(tags) > MAX_TAGS:
+        raise ConfigError(setting, allowed, value)
+    for key, tag_value in tags.items():
+        if (
+            not isinstance(tag_value, str)
+            or not 1 <= len(key) <= TAG_KEY_MAX_LENGTH
+            or len(tag_value) > TAG_VALUE_MAX_LENGTH
+            or not _TAG_TEXT.fullmatch(key)
+            or not _TAG_TEXT.fullmatch(tag_value)
+            or key.lower().startswith(_RESERVED_TAG_PREFIX)
+        ):
+            raise ConfigError(setting, allowed, {key: tag_value})
+    return MappingProxyType(dict(sorted(tags.items())))
+
+
+def _parse_bool(setting: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ConfigError(setting, "true or false", value)
+
+
+_Parser = Callable[[str, object], object]
+
+# setting -> (StackConfig field, parser). The parser gets the setting's name for its message.
+_SETTINGS: Final[dict[str, tuple[str, _Parser]]] = {
+    "sample:namePrefix": ("name_prefix", _parse_name_prefix),
+    "sample:encryptionKeyAlias": ("encryption_key_alias", _parse_alias),
+    "sample:signingKeyAlias": ("signing_key_alias", _parse_alias),
+    "sample:senderRoleName": ("sender_role_name", _parse_role_name),
+    "sample:receiverRoleName": ("receiver_role_name", _parse_role_name),
+    "sample:trustedPrincipals": ("trusted_principals", _parse_principals),
+    "sample:externalId": ("external_id", _parse_external_id),
+    "sample:adminPrincipals": ("admin_principals", _parse_principals),
+    "sample:keyRemoval": ("key_removal", _parse_key_removal),
+    "sample:pendingWindowDays": ("pending_window_days", _parse_pending_window),
+    "sample:tags": ("tags", _parse_tags),
+    "sample:bootstrapless": ("bootstrapless", _parse_bool),
+}

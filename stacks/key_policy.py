@@ -1,0 +1,119 @@
+"""Every key-policy statement of the stack, built from named action lists (like aws-cdk's perms.ts).
+
+The stack composes these; no other module writes a KMS action name. Each key policy is:
+
+- one administration statement for the account root (or the configured admin principals) with
+  administrative actions only: no cryptographic action, no `kms:CreateGrant` (a grant could
+  hand out cryptographic use) and no `kms:Get*` (it would include `kms:GetPublicKey`);
+- one statement per role and cryptographic purpose, pinned to a single algorithm.
+
+Statement ids are stable: tests, the key-policy evaluator and the access matrix name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from aws_cdk import aws_iam as iam
+
+# Administrative actions: what the key's administrators, and CloudFormation acting for them,
+# need to manage the key over its life. Listed one by one, never with a wildcard.
+KEY_ADMIN_ACTIONS: Final[tuple[str, ...]] = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+
+# Cryptographic actions the roles get, one purpose each.
+ENCRYPT_ACTIONS: Final[tuple[str, ...]] = ("kms:Encrypt",)
+DECRYPT_ACTIONS: Final[tuple[str, ...]] = ("kms:Decrypt",)
+SIGN_ACTIONS: Final[tuple[str, ...]] = ("kms:Sign",)
+VERIFY_ACTIONS: Final[tuple[str, ...]] = ("kms:Verify",)
+PUBLIC_KEY_ACTIONS: Final[tuple[str, ...]] = ("kms:GetPublicKey",)
+
+# The one algorithm each key may be used with, enforced by key-policy conditions.
+ENCRYPTION_ALGORITHM: Final = "RSAES_OAEP_SHA_256"
+SIGNING_ALGORITHM: Final = "ECDSA_SHA_512"
+ENCRYPTION_ALGORITHM_KEY: Final = "kms:EncryptionAlgorithm"
+SIGNING_ALGORITHM_KEY: Final = "kms:SigningAlgorithm"
+
+# Statement ids.
+SID_ADMIN: Final = "KeyAdministration"
+SID_SENDER_ENCRYPT: Final = "SenderEncrypt"
+SID_SENDER_SIGN: Final = "SenderSign"
+SID_SENDER_PUBLIC_KEY: Final = "SenderGetPublicKey"
+SID_RECEIVER_DECRYPT: Final = "ReceiverDecrypt"
+SID_RECEIVER_VERIFY: Final = "ReceiverVerify"
+SID_RECEIVER_PUBLIC_KEY: Final = "ReceiverGetPublicKey"
+
+# In a key policy, Resource "*" means "this key".
+_THIS_KEY: Final = "*"
+
+
+def _allow(
+    sid: str,
+    principals: Sequence[iam.IPrincipal],
+    actions: Sequence[str],
+    conditions: dict[str, dict[str, str]] | None = None,
+) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.ALLOW,
+        principals=list(principals),
+        actions=list(actions),
+        resources=[_THIS_KEY],
+        conditions=conditions,
+    )
+
+
+def _encryption_condition() -> dict[str, dict[str, str]]:
+    return {"StringEquals": {ENCRYPTION_ALGORITHM_KEY: ENCRYPTION_ALGORITHM}}
+
+
+def _signing_condition() -> dict[str, dict[str, str]]:
+    return {"StringEquals": {SIGNING_ALGORITHM_KEY: SIGNING_ALGORITHM}}
+
+
+def key_administration(admins: Sequence[iam.IPrincipal]) -> iam.PolicyStatement:
+    """Administrative actions only, for the account root or the configured admin principals."""
+    return _allow(SID_ADMIN, admins, KEY_ADMIN_ACTIONS)
+
+
+def encryption_key_statements(
+    sender: iam.IPrincipal, receiver: iam.IPrincipal
+) -> list[iam.PolicyStatement]:
+    """Sender encrypts (and may fetch the public key to encrypt offline); receiver decrypts.
+    Both only with RSAES_OAEP_SHA_256."""
+    return [
+        _allow(SID_SENDER_ENCRYPT, [sender], ENCRYPT_ACTIONS, _encryption_condition()),
+        _allow(SID_SENDER_PUBLIC_KEY, [sender], PUBLIC_KEY_ACTIONS),
+        _allow(SID_RECEIVER_DECRYPT, [receiver], DECRYPT_ACTIONS, _encryption_condition()),
+    ]
+
+
+def signing_key_statements(
+    sender: iam.IPrincipal, receiver: iam.IPrincipal
+) -> list[iam.PolicyStatement]:
+    """Sender signs; receiver verifies (and may fetch the public key to verify offline).
+    Both only with ECDSA_SHA_512."""
+    return [
+        _allow(SID_SENDER_SIGN, [sender], SIGN_ACTIONS, _signing_condition()),
+        _allow(SID_RECEIVER_VERIFY, [receiver], VERIFY_ACTIONS, _signing_condition()),
+        _allow(SID_RECEIVER_PUBLIC_KEY, [receiver], PUBLIC_KEY_ACTIONS),
+    ]

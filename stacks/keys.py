@@ -1,0 +1,84 @@
+"""The asymmetric KMS key construct: one key, its alias and an explicit key policy."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from stacks.config import KeyRemoval
+
+
+@dataclass(frozen=True)
+class _KeyKind:
+    spec: kms.KeySpec
+    usage: kms.KeyUsage
+    description: str
+
+
+class KeyPurpose(enum.Enum):
+    """What a key is for; each purpose fixes the key spec and usage (a table, not nested ifs)."""
+
+    ENCRYPTION = _KeyKind(
+        kms.KeySpec.RSA_4096,
+        kms.KeyUsage.ENCRYPT_DECRYPT,
+        "Sample asymmetric encryption key: the sender encrypts, the receiver decrypts "
+        "(RSAES_OAEP_SHA_256)",
+    )
+    SIGNING = _KeyKind(
+        kms.KeySpec.ECC_NIST_P521,
+        kms.KeyUsage.SIGN_VERIFY,
+        "Sample asymmetric signing key: the sender signs, the receiver verifies (ECDSA_SHA_512)",
+    )
+
+
+_REMOVAL_POLICIES = {
+    KeyRemoval.RETAIN: RemovalPolicy.RETAIN,
+    KeyRemoval.DESTROY: RemovalPolicy.DESTROY,
+}
+
+
+class AsymmetricKey(Construct):
+    """An asymmetric KMS key with an alias, whose key policy is exactly `statements`.
+
+    The key policy is passed whole (`policy=`), so CDK's default root `kms:*` statement is
+    never added. The alias is always destroyed with the stack, so a new deployment can take the
+    name again even when the key itself is retained.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        purpose: KeyPurpose,
+        alias_name: str,
+        statements: Sequence[iam.PolicyStatement],
+        removal: KeyRemoval,
+        pending_window_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        kind = purpose.value
+        self.key = kms.Key(
+            self,
+            "Key",
+            key_spec=kind.spec,
+            key_usage=kind.usage,
+            description=kind.description,
+            policy=iam.PolicyDocument(statements=list(statements)),
+            removal_policy=_REMOVAL_POLICIES[removal],
+            pending_window=Duration.days(pending_window_days),
+        )
+        self.alias = kms.Alias(
+            self,
+            "Alias",
+            alias_name=alias_name,
+            target_key=self.key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.alias_name = alias_name
