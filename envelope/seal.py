@@ -1,14 +1,46 @@
-"""Sender side: seal files into one envelope (1 Sign + 1 wrap)."""
+"""Sender side: seal files into one envelope with 1 sign and 1 wrap.
+
+Order of work: validate the inputs, wrap a fresh data key (1 KMS Encrypt, or 0 with a
+public-key wrapper), write the header, stream every file through the payload while a second
+thread hashes it, build the manifest and statement, sign the statement (1 KMS Sign), append it
+as the end record, seal the final chunk, and rename the temp file into place.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
+from envelope.errors import EnvelopeUsageError, OutputExistsError
+from envelope.format import (
+    DATA_KEY_SIZE,
+    FORMAT_ID,
+    SALT_SIZE,
+    WRAPPED_KEY_SIZES,
+    derive_payload_key,
+    encode_header,
+)
+from envelope.hashing import HashThread
 from envelope.keys import KeyWrapper, Signer
-from envelope.statement import Statement
+from envelope.records import SIGNATURE_MAX, SIGNATURE_MIN, encode_end_record, encode_file_record
+from envelope.statement import (
+    MAX_FILES,
+    MAX_STATEMENT,
+    Statement,
+    format_created,
+    manifest_line,
+    name_problem,
+)
+from envelope.stream import EncryptWriter
+
+READ_LIMIT = 1 << 30  # bytes per readinto call cap (the batch buffer is far smaller)
 
 
 @dataclass(frozen=True)
@@ -24,7 +56,43 @@ class SealResult:
     statement: Statement
     statement_bytes: bytes
     signature: bytes
+    manifest: bytes
     envelope_size: int
+
+
+def _inputs(files: Sequence[Path | PlainFile]) -> list[PlainFile]:
+    if isinstance(files, str | Path | PlainFile):
+        raise TypeError("files must be a sequence of paths or PlainFile, not a single item")
+    if not 1 <= len(files) <= MAX_FILES:
+        raise EnvelopeUsageError(f"an envelope holds 1-{MAX_FILES} files, got {len(files)}")
+    result: list[PlainFile] = []
+    seen: set[str] = set()
+    for item in files:
+        plain = item if isinstance(item, PlainFile) else PlainFile(Path(item), Path(item).name)
+        problem = name_problem(plain.name)
+        if problem is not None:
+            raise EnvelopeUsageError(f"file name {plain.name!r} {problem}")
+        if plain.name in seen:
+            raise EnvelopeUsageError(f"file name {plain.name!r} appears twice")
+        seen.add(plain.name)
+        if not Path(plain.path).is_file():
+            raise EnvelopeUsageError(f"input {str(plain.path)!r} is not a regular file")
+        result.append(plain)
+    return result
+
+
+def _stream_file(source: BinaryIO, size: int, writer: EncryptWriter, hasher, hashes) -> None:
+    remaining = size
+    while remaining:
+        space = writer.space()
+        want = min(len(space), remaining)
+        got = source.readinto(space[:want])
+        if not got:
+            raise EnvelopeUsageError("an input file shrank while it was being sealed")
+        hashes.update(hasher, writer.commit(got))
+        remaining -= got
+    if source.read(1):
+        raise EnvelopeUsageError("an input file grew while it was being sealed")
 
 
 def seal(
@@ -36,4 +104,72 @@ def seal(
     created: datetime | None = None,
 ) -> SealResult:
     """Sign-then-encrypt ``files`` to ``wrapper``'s key into the new file ``destination``."""
-    raise NotImplementedError
+    inputs = _inputs(files)
+    destination = Path(destination)
+    if destination.exists():
+        raise OutputExistsError(f"output {str(destination)!r} already exists")
+    created_text = format_created(created)
+
+    data_key = os.urandom(DATA_KEY_SIZE)
+    salt = os.urandom(SALT_SIZE)
+    wrapped = bytes(wrapper.wrap(data_key))
+    if len(wrapped) not in WRAPPED_KEY_SIZES:
+        raise EnvelopeUsageError(
+            f"the key wrapper returned {len(wrapped)} bytes; RSAES_OAEP_SHA_256 with an RSA "
+            f"key gives one of {WRAPPED_KEY_SIZES}"
+        )
+    header = encode_header(wrapper.key_id, wrapped, salt)
+    payload_key = derive_payload_key(data_key, header, salt)
+
+    fd, tmp_name = tempfile.mkstemp(prefix=".kms-envelope-", dir=destination.parent or ".")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as out, HashThread() as hashes:
+            out.write(header)
+            writer = EncryptWriter(out, payload_key, hashes)
+            manifest = bytearray()
+            total = 0
+            for plain in inputs:
+                with open(plain.path, "rb", buffering=0) as source:
+                    size = os.fstat(source.fileno()).st_size
+                    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                        raise EnvelopeUsageError(f"input {str(plain.path)!r} is not a file")
+                    writer.write(encode_file_record(plain.name, size))
+                    hasher = hashlib.sha512()
+                    _stream_file(source, size, writer, hasher, hashes)
+                hashes.drain()
+                manifest += manifest_line(hasher.hexdigest(), plain.name)
+                total += size
+            statement = Statement(
+                format=FORMAT_ID,
+                sender=signer.key_id,
+                recipient=wrapper.key_id,
+                created=created_text,
+                files=len(inputs),
+                bytes=total,
+                manifest_sha512=hashlib.sha512(manifest).hexdigest(),
+            )
+            statement_bytes = statement.to_json()
+            if len(statement_bytes) > MAX_STATEMENT:
+                raise EnvelopeUsageError(
+                    f"the statement is {len(statement_bytes)} bytes; RAW signing takes at most "
+                    f"{MAX_STATEMENT} (are the key ids unusually long?)"
+                )
+            signature = bytes(signer.sign(statement_bytes))
+            if not SIGNATURE_MIN <= len(signature) <= SIGNATURE_MAX:
+                raise EnvelopeUsageError(
+                    f"the signer returned {len(signature)} bytes; a DER ECDSA P-521 signature "
+                    f"is {SIGNATURE_MIN}-{SIGNATURE_MAX}"
+                )
+            writer.write(encode_end_record(statement_bytes, signature))
+            writer.close()
+            out.flush()
+            os.fsync(out.fileno())
+            size_written = len(header) + writer.bytes_written
+        try:
+            os.link(tmp, destination)  # never overwrites
+        except FileExistsError:
+            raise OutputExistsError(f"output {str(destination)!r} already exists") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return SealResult(statement, statement_bytes, signature, bytes(manifest), size_written)

@@ -1,8 +1,30 @@
-"""The signed statement and the manifest it covers (docs/FORMAT.md, "Statement")."""
+"""The signed statement and the manifest it covers (docs/FORMAT.md, "Statement").
+
+The statement is small, human-readable JSON that the sender signs RAW with ECDSA_SHA_512. It
+names both keys (recipient binding) and the SHA-512 of the manifest, a ``sha512sum``-format
+list of the files, so any number of files costs one signature and a third party checks it all
+with ``openssl dgst -sha512 -verify`` and ``sha512sum -c``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from envelope.errors import EnvelopeAuthenticationError, EnvelopeUsageError
+from envelope.keys import MAX_SIGNED_MESSAGE
+
+MAX_STATEMENT = MAX_SIGNED_MESSAGE  # 4096: KMS Sign RAW limit
+STATEMENT_KEYS = frozenset(
+    {"format", "sender", "recipient", "created", "files", "bytes", "manifest_sha512"}
+)
+NAME_MAX = 255
+MAX_FILES = 10_000
+_CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_SHA512_HEX = re.compile(r"[0-9a-f]{128}")
+_FORBIDDEN_NAME_CHARS = frozenset("/\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
 
 
 @dataclass(frozen=True)
@@ -16,3 +38,67 @@ class Statement:
     files: int
     bytes: int  # total plaintext bytes over all files
     manifest_sha512: str  # lowercase hex SHA-512 of the manifest (sha512sum -c format)
+
+    def to_json(self) -> bytes:
+        """Sorted keys, two-space indent, ASCII only, one trailing newline."""
+        text = json.dumps(asdict(self), sort_keys=True, indent=2, ensure_ascii=True)
+        return (text + "\n").encode("ascii")
+
+
+def format_created(moment: datetime | None) -> str:
+    moment = datetime.now(UTC) if moment is None else moment
+    if moment.tzinfo is None:
+        raise EnvelopeUsageError("created must be timezone-aware (e.g. datetime.now(UTC))")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a file name in an envelope, or None if it can."""
+    if not isinstance(name, str):
+        return f"must be a str, got {type(name).__name__}"
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid UTF-8"
+    if not 1 <= len(encoded) <= NAME_MAX:
+        return f"must be 1-{NAME_MAX} bytes of UTF-8, got {len(encoded)}"
+    if name in {".", "..", "-"}:
+        return f"must not be {name!r}"
+    if any(c in _FORBIDDEN_NAME_CHARS for c in name):
+        return "must be a base name without '/', '\\' or control characters"
+    return None
+
+
+def manifest_line(sha512_hex: str, name: str) -> bytes:
+    """One line in ``sha512sum`` format: hex digest, two spaces, name, newline."""
+    return f"{sha512_hex}  {name}\n".encode()
+
+
+def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def parse_statement(data: bytes) -> Statement:
+    """Parse strictly; any deviation is tampering (the statement is inside the encryption)."""
+    try:
+        if len(data) > MAX_STATEMENT:
+            raise ValueError("too long")
+        obj = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicates)
+        if not isinstance(obj, dict) or set(obj) != STATEMENT_KEYS:
+            raise ValueError("keys")
+        for key in ("format", "sender", "recipient", "created", "manifest_sha512"):
+            if not isinstance(obj[key], str):
+                raise ValueError(key)
+        for key in ("files", "bytes"):
+            if type(obj[key]) is not int or obj[key] < 0:
+                raise ValueError(key)
+        if not _CREATED.fullmatch(obj["created"]) or not _SHA512_HEX.fullmatch(
+            obj["manifest_sha512"]
+        ):
+            raise ValueError("pattern")
+        return Statement(**obj)
+    except (ValueError, UnicodeDecodeError, TypeError):
+        raise EnvelopeAuthenticationError() from None

@@ -1,12 +1,33 @@
-"""Receiver side: open an envelope; nothing is written until everything has verified."""
+"""Receiver side: open an envelope; nothing appears until everything has verified.
+
+Order of checks: the header (pure parsing, no KMS call), the header's recipient against the
+reader's key, 1 unwrap (KMS Decrypt), every chunk and the final flag, the record structure,
+the statement (recipient, sender, counts, manifest digest), 1 verify (KMS Verify, or 0 with a
+public key). Plaintext goes to temp files in ``out_dir`` that are linked into place only after
+all checks pass, and removed otherwise.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from envelope.errors import (
+    EnvelopeAuthenticationError,
+    EnvelopeUsageError,
+    OutputExistsError,
+    WrongRecipientError,
+)
+from envelope.format import DATA_KEY_SIZE, FORMAT_ID, derive_payload_key, read_header
+from envelope.hashing import HashThread
 from envelope.keys import KeyUnwrapper, SignatureVerifier
-from envelope.statement import Statement
+from envelope.records import RecordParser
+from envelope.statement import Statement, manifest_line, parse_statement
+from envelope.stream import DecryptReader
 
 
 @dataclass(frozen=True)
@@ -26,6 +47,56 @@ class Unsealed:
     files: tuple[ReceivedFile, ...]
 
 
+@dataclass
+class _Pending:
+    name: str
+    size: int
+    tmp: Path
+    fd: int
+    hasher: Any
+    written: int = 0
+
+
+class _FileSink:
+    """Receives parsed file records and writes them to temp files in ``out_dir``."""
+
+    def __init__(self, out_dir: Path, hashes: HashThread) -> None:
+        self._out_dir = out_dir
+        self._hashes = hashes
+        self.done: list[_Pending] = []
+        self._current: _Pending | None = None
+        self._names: set[str] = set()
+
+    def start(self, name: str, size: int) -> None:
+        if name in self._names:
+            raise EnvelopeAuthenticationError()
+        self._names.add(name)
+        fd, tmp = tempfile.mkstemp(prefix=".kms-envelope-", dir=self._out_dir)
+        self._current = _Pending(name, size, Path(tmp), fd, hashlib.sha512())
+
+    def data(self, view: memoryview) -> None:
+        current = self._current
+        assert current is not None
+        self._hashes.update(current.hasher, view)
+        while view:
+            n = os.write(current.fd, view)
+            view = view[n:]
+
+    def end(self) -> None:
+        current = self._current
+        assert current is not None
+        os.close(current.fd)
+        current.fd = -1
+        self.done.append(current)
+        self._current = None
+
+    def discard(self) -> None:
+        for pending in [*self.done, *([self._current] if self._current else [])]:
+            if pending.fd >= 0:
+                os.close(pending.fd)
+            pending.tmp.unlink(missing_ok=True)
+
+
 def unseal(
     source: Path,
     out_dir: Path,
@@ -33,12 +104,86 @@ def unseal(
     unwrapper: KeyUnwrapper,
     verifier: SignatureVerifier,
 ) -> Unsealed:
-    """Decrypt and verify ``source`` into ``out_dir``.
+    """Decrypt and verify ``source`` into ``out_dir`` (see the module docstring).
 
-    Checks, in order: header (no KMS call), the header's recipient equals ``unwrapper.key_id``,
-    1 unwrap, every chunk and the final flag, the statement names ``unwrapper.key_id`` as
-    recipient and ``verifier.key_id`` as sender, the manifest digest, 1 verify. Only then are
-    the files renamed into ``out_dir``. Raises ``EnvelopeUsageError`` subclasses for misuse and
-    ``EnvelopeAuthenticationError`` for anything that could be tampering.
+    ``unwrapper.unwrap`` must raise ``ValueError`` when the wrapped key does not decrypt
+    (KMS InvalidCiphertextException); other exceptions (access denied, network) propagate.
+    ``verifier.verify`` returns False for a bad signature.
     """
-    raise NotImplementedError
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise EnvelopeUsageError(f"output directory {str(out_dir)!r} does not exist")
+    with open(source, "rb", buffering=0) as stream:
+        header = read_header(stream)  # MalformedHeaderError / NotAnEnvelopeError: no KMS yet
+        if header.recipient_key_id != unwrapper.key_id:
+            raise WrongRecipientError(header.recipient_key_id, unwrapper.key_id)
+        try:
+            data_key = bytes(unwrapper.unwrap(header.wrapped_data_key))
+        except ValueError:
+            raise EnvelopeAuthenticationError() from None
+        if len(data_key) != DATA_KEY_SIZE:
+            raise EnvelopeAuthenticationError()
+        payload_key = derive_payload_key(data_key, header.raw, header.salt)
+        with HashThread() as hashes:
+            sink = _FileSink(out_dir, hashes)
+            try:
+                parser = RecordParser(sink.start, sink.data, sink.end)
+                for batch in DecryptReader(stream, payload_key, hashes).batches():
+                    parser.feed(batch)
+                end = parser.finish()
+                hashes.drain()
+                return _finish(end.statement, end.signature, sink, out_dir, unwrapper, verifier)
+            except BaseException:
+                hashes.drain()
+                sink.discard()
+                raise
+
+
+def _finish(
+    statement_bytes: bytes,
+    signature: bytes,
+    sink: _FileSink,
+    out_dir: Path,
+    unwrapper: KeyUnwrapper,
+    verifier: SignatureVerifier,
+) -> Unsealed:
+    statement = parse_statement(statement_bytes)
+    manifest = b"".join(manifest_line(p.hasher.hexdigest(), p.name) for p in sink.done)
+    if (
+        statement.format != FORMAT_ID
+        or statement.recipient != unwrapper.key_id
+        or statement.sender != verifier.key_id
+        or statement.files != len(sink.done)
+        or statement.bytes != sum(p.size for p in sink.done)
+        or statement.manifest_sha512 != hashlib.sha512(manifest).hexdigest()
+    ):
+        raise EnvelopeAuthenticationError()
+    try:
+        valid = verifier.verify(statement_bytes, signature)
+    except ValueError:
+        valid = False
+    if valid is not True:
+        raise EnvelopeAuthenticationError()
+    linked: list[Path] = []
+    try:
+        for pending in sink.done:
+            target = out_dir / pending.name
+            try:
+                os.link(pending.tmp, target)  # never overwrites an existing file
+            except FileExistsError:
+                raise OutputExistsError(f"output {str(target)!r} already exists") from None
+            linked.append(target)
+    except BaseException:
+        for path in linked:
+            path.unlink(missing_ok=True)
+        raise
+    sink.discard()  # the temp names; the linked targets stay
+    return Unsealed(
+        statement=statement,
+        statement_bytes=statement_bytes,
+        signature=signature,
+        manifest=manifest,
+        files=tuple(
+            ReceivedFile(p.name, out_dir / p.name, p.size, p.hasher.hexdigest()) for p in sink.done
+        ),
+    )

@@ -1,0 +1,203 @@
+"""The payload: STREAM chunks of AES-256-GCM (docs/FORMAT.md, "Payload").
+
+Plaintext is cut into 64 KiB chunks. Chunk i is sealed with nonce = i as an 11-byte big-endian
+counter, then one flag byte: 0x01 for the last chunk, 0x00 otherwise. Non-final chunks hold
+exactly 64 KiB; the final chunk holds 1 to 64 KiB. A reader that reaches the end of the input
+without a final chunk, or finds anything after it, rejects the payload.
+
+``EncryptWriter`` and ``DecryptReader`` work a batch of chunks at a time in reused buffers
+(``encrypt_into``/``decrypt_into``/``readinto``), so memory stays constant whatever the size.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from envelope.errors import EnvelopeAuthenticationError
+from envelope.hashing import HashThread
+
+CHUNK_SIZE = 64 * 1024
+TAG_SIZE = 16
+SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
+COUNTER_SIZE = 11
+COUNTER_LIMIT = 1 << (8 * COUNTER_SIZE)
+NON_FINAL, FINAL = b"\x00", b"\x01"
+
+CHUNKS_PER_BATCH = 32  # 2 MiB of plaintext per batch
+BUFFERS = 3  # plaintext buffers in rotation, so hashing overlaps reading and the cipher
+
+
+def chunk_nonce(counter: int, final: bool) -> bytes:
+    if not 0 <= counter < COUNTER_LIMIT:  # pragma: no cover - 2^88 chunks
+        raise OverflowError("chunk counter exhausted")
+    return counter.to_bytes(COUNTER_SIZE, "big") + (FINAL if final else NON_FINAL)
+
+
+class _Rotation:
+    """Plaintext buffers that are reused only after the hash thread is done with them."""
+
+    def __init__(self, size: int, hash_thread: HashThread | None) -> None:
+        self._buffers = [bytearray(size) for _ in range(BUFFERS)]
+        self._fences: list[threading.Event | None] = [None] * BUFFERS
+        self._hash_thread = hash_thread
+        self._index = 0
+
+    def current(self) -> bytearray:
+        return self._buffers[self._index]
+
+    def advance(self) -> bytearray:
+        """Fence the current buffer and move to the next one, waiting until it is free."""
+        if self._hash_thread is not None:
+            self._fences[self._index] = self._hash_thread.fence()
+        self._index = (self._index + 1) % BUFFERS
+        fence = self._fences[self._index]
+        if fence is not None:
+            fence.wait()
+        return self._buffers[self._index]
+
+
+class EncryptWriter:
+    """Writes the payload for a plaintext stream given through ``space()``/``commit()``.
+
+    The caller asks for ``space()`` (a writable view of the current plaintext batch), fills
+    some of it, and ``commit(n)``s. ``close()`` seals the last chunk with the final flag.
+    A chunk is sealed only when more plaintext follows it, so the final flag is always right.
+    """
+
+    def __init__(
+        self, output: BinaryIO, payload_key: bytes, hash_thread: HashThread | None = None
+    ) -> None:
+        self._output = output
+        self._aead = AESGCM(payload_key)
+        self._rotation = _Rotation(CHUNKS_PER_BATCH * CHUNK_SIZE, hash_thread)
+        self._sealed = bytearray(CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE)
+        self._fill = 0
+        self._counter = 0
+        self._closed = False
+        self.bytes_written = 0
+
+    def space(self) -> memoryview:
+        if self._closed:
+            raise ValueError("EncryptWriter is closed")
+        buf = self._rotation.current()
+        if self._fill == len(buf):
+            self._flush(len(buf), final=False)
+            buf = self._rotation.advance()
+            self._fill = 0
+        return memoryview(buf)[self._fill :]
+
+    def commit(self, size: int) -> memoryview:
+        """Account for ``size`` bytes put into ``space()``; returns a view of them."""
+        buf = self._rotation.current()
+        if not 0 <= size <= len(buf) - self._fill:
+            raise ValueError(f"commit size {size} exceeds the space given")
+        start = self._fill
+        self._fill += size
+        return memoryview(buf)[start : self._fill]
+
+    def write(self, data: bytes) -> None:
+        """Copy small bytes (record headers, the statement) into the stream."""
+        view = memoryview(data)
+        while view:
+            space = self.space()
+            n = min(len(space), len(view))
+            space[:n] = view[:n]
+            self.commit(n)
+            view = view[n:]
+
+    def _flush(self, size: int, *, final: bool) -> None:
+        plain = memoryview(self._rotation.current())
+        sealed = memoryview(self._sealed)
+        out = 0
+        for offset in range(0, size, CHUNK_SIZE):
+            end = min(offset + CHUNK_SIZE, size)
+            last = final and end == size
+            nonce = chunk_nonce(self._counter, last)
+            n = end - offset + TAG_SIZE
+            self._aead.encrypt_into(nonce, plain[offset:end], None, sealed[out : out + n])
+            self._counter += 1
+            out += n
+        self._output.write(sealed[:out])
+        self.bytes_written += out
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        if self._fill == 0:  # pragma: no cover - seal always writes the end record
+            raise ValueError("the payload must not be empty")
+        self._flush(self._fill, final=True)
+        self._closed = True
+
+
+def _read_into(source: BinaryIO, view: memoryview) -> int:
+    total = 0
+    while total < len(view):
+        n = source.readinto(view[total:])
+        if not n:
+            break
+        total += n
+    return total
+
+
+class DecryptReader:
+    """Yields authenticated plaintext, a batch at a time, from a payload.
+
+    Each yielded view stays valid until the hash thread passes the fence set after the next
+    batch. The generator returns only after the final chunk authenticated and the input ended
+    right after it; anything else raises ``EnvelopeAuthenticationError``.
+    """
+
+    def __init__(
+        self, source: BinaryIO, payload_key: bytes, hash_thread: HashThread | None = None
+    ) -> None:
+        self._source = source
+        self._aead = AESGCM(payload_key)
+        self._hash_thread = hash_thread
+
+    def batches(self) -> Iterator[memoryview]:
+        sealed = bytearray(CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE)
+        sealed_view = memoryview(sealed)
+        rotation = _Rotation(CHUNKS_PER_BATCH * CHUNK_SIZE, self._hash_thread)
+        carry = 0
+        counter = 0
+        first = True
+        while True:
+            filled = carry + _read_into(self._source, sealed_view[carry:])
+            at_end = filled < len(sealed)
+            if at_end:
+                count = (filled + SEALED_CHUNK_SIZE - 1) // SEALED_CHUNK_SIZE
+            else:  # keep the last chunk back: only the end of input tells if it is final
+                count = CHUNKS_PER_BATCH - 1
+            if at_end and (filled == 0 or (filled - 1) % SEALED_CHUNK_SIZE < TAG_SIZE):
+                raise EnvelopeAuthenticationError()  # no payload, or an empty/short last chunk
+            plain = rotation.current() if first else rotation.advance()
+            first = False
+            plain_view = memoryview(plain)
+            out = 0
+            for i in range(count):
+                start = i * SEALED_CHUNK_SIZE
+                end = min(start + SEALED_CHUNK_SIZE, filled)
+                final = at_end and i == count - 1
+                n = end - start - TAG_SIZE
+                try:
+                    self._aead.decrypt_into(
+                        chunk_nonce(counter, final),
+                        sealed_view[start:end],
+                        None,
+                        plain_view[out : out + n],
+                    )
+                except InvalidTag:
+                    raise EnvelopeAuthenticationError() from None
+                counter += 1
+                out += n
+            yield plain_view[:out]
+            if at_end:
+                return
+            tail = count * SEALED_CHUNK_SIZE
+            sealed[:SEALED_CHUNK_SIZE] = sealed_view[tail : tail + SEALED_CHUNK_SIZE]
+            carry = SEALED_CHUNK_SIZE
