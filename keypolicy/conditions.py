@@ -220,6 +220,28 @@ class Clause:
             )
         return self._single(present[0])
 
+    def describe(self) -> str:
+        """The clause in words, e.g. `kms:EncryptionAlgorithm = RSAES_OAEP_SHA_256`."""
+        base = self.operator_name.split(":")[-1].removesuffix(_IF_EXISTS)
+        values = self.values[0] if len(self.values) == 1 else f"({', '.join(self.values)})"
+        if base == "StringEquals" and len(self.values) == 1:
+            text = f"{self.key_as_written} = {values}"
+        elif base == "StringEquals":
+            text = f"{self.key_as_written} in {values}"
+        elif base == "StringNotEquals" and len(self.values) == 1:
+            text = f"{self.key_as_written} != {values}"
+        elif base == "StringNotEquals":
+            text = f"{self.key_as_written} not in {values}"
+        elif base == "Null":
+            text = f"{self.key_as_written} {'absent' if values.lower() == 'true' else 'present'}"
+        else:
+            text = f"{self.key_as_written} {base} {values}"
+        if self.qualifier:
+            text = f"{self.qualifier}({text})"
+        if self.if_exists:
+            text += " (if present)"
+        return text
+
     def _single(self, value: str) -> bool:
         matched = any(self.operator.compare(p, value) for p in self.values)
         return not matched if self.operator.negated else matched

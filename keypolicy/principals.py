@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import PolicyError
@@ -247,3 +247,47 @@ def parse_principal(element: object, name: str) -> PrincipalSpec:
                 f"(supported: {', '.join(SUPPORTED_PRINCIPAL_TYPES)})"
             )
     return PrincipalSpec(tuple(entries))
+
+
+MATRIX_SESSION_NAME = "access-matrix"
+
+
+def uncovered_callers(spec: PrincipalSpec, callers: Iterable[Caller]) -> list[tuple[str, str]]:
+    """For each principal `spec` names that none of `callers` stands for: a label and an ARN.
+
+    A role is represented by one of its sessions, an account by a role in it: the callers a
+    request would actually come from. A caller stands for an account when it is a principal of
+    that account other than the root user.
+    """
+    known = list(callers)
+    found: list[tuple[str, str]] = []
+    for entry in spec.entries:
+        if entry.kind in ("anyone", "deleted"):
+            continue
+        wanted = Match.ACCOUNT if entry.kind == "account" else Match.DIRECT
+        if any(entry.match(c) is wanted for c in known):
+            continue
+        if entry.kind == "role":
+            partition, account, name = entry.value.split(":", 2)
+            session = f"arn:{partition}:sts::{account}:assumed-role/{name}/{MATRIX_SESSION_NAME}"
+            found.append((f"{account}:role/{name}", session))
+        elif entry.kind == "account":
+            partition = entry.partition or "aws"
+            role = f"arn:{partition}:iam::{entry.value}:role/AnyRoleInAccount"
+            found.append((f"{entry.value}:any principal", role))
+        elif entry.kind == "exact":
+            found.append((entry.value.split(":", 4)[-1], entry.value))
+        else:
+            found.append((entry.value, entry.value))
+    return found
+
+
+def session_for(role_arn: str, session_name: str = MATRIX_SESSION_NAME) -> str:
+    """The ARN of a session of `role_arn` (sessions carry no role path)."""
+    m = _IAM_ROLE.fullmatch(role_arn)
+    if not m:
+        raise PolicyError(f"{role_arn!r} is not an IAM role ARN")
+    return (
+        f"arn:{m.group('partition')}:sts::{m.group('account')}:assumed-role/"
+        f"{m.group('name')}/{session_name}"
+    )
