@@ -1,0 +1,90 @@
+"""The endpoint process: moto's server with this project's patches, on a loopback port.
+
+Run as ``python -m local_endpoint.server [--port N] [--disable PATCH ...]``. It binds first
+(port 0 picks a free port), installs the patches, then prints one JSON line to stdout,
+``{"ready": true, "url": "http://127.0.0.1:PORT", "pid": PID}``, and serves until SIGTERM,
+SIGINT, or (with ``--exit-on-stdin-eof``) until its parent closes our stdin: a parent that
+dies never leaves an orphan server behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local_endpoint.server")
+    parser.add_argument("--host", default=LOOPBACK)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--disable",
+        action="append",
+        default=[],
+        metavar="PATCH",
+        help="leave one fidelity patch out (for tests that pin moto's unpatched behaviour)",
+    )
+    parser.add_argument("--exit-on-stdin-eof", action="store_true")
+    return parser.parse_args(argv)
+
+
+def _exit_when_stdin_closes(stop: threading.Event) -> None:
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    finally:
+        stop.set()
+
+
+def build_server(host: str, port: int, disabled: Sequence[str]) -> Any:
+    """Bind, install the patches and return a werkzeug server that is not serving yet."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from local_endpoint import patches
+
+    installation = patches.REGISTRY.install(disabled=disabled)
+    app = DomainDispatcherApplication(installation.wrap_app_factory(create_backend_app))
+    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse_args(argv)
+    try:
+        server = build_server(args.host, args.port, args.disable)
+    except (OSError, ValueError) as error:
+        print(json.dumps({"ready": False, "error": str(error)}), flush=True)
+        return 1
+    host, port = server.server_address[:2]
+    stop = threading.Event()
+
+    def _stop(*_: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=_exit_when_stdin_closes, args=(stop,), daemon=True).start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(json.dumps({"ready": True, "url": f"http://{host}:{port}"}), flush=True)
+    # From here on, anything moto prints goes to our log (stderr): nobody reads stdout.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    stop.wait()
+    server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

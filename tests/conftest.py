@@ -1,0 +1,94 @@
+"""Shared fixtures: one local AWS endpoint per test session, with the app deployed into it.
+
+``local_endpoint`` (session)
+    A running :class:`local_endpoint.LocalEndpoint`: ``.url``, ``.env`` (the AWS_* variables
+    for boto3, the AWS CLI and the CDK CLI), ``.subprocess_env()`` (this process's environment
+    without its own AWS_*/CDK_* variables, plus ``.env``), ``.client(service, **credentials)``
+    (a boto3 client; administrator unless credentials are given). Stopped at session end.
+
+``deployed_stack`` (session)
+    The CDK app, synthesized in process with ``{"sample:bootstrapless": True}`` and created in
+    ``local_endpoint`` with a CloudFormation change set, as ``cdk deploy`` does:
+
+    - ``.stack_name``   e.g. ``"KmsSignEncryptStack"``
+    - ``.outputs``      ``{"EncryptionKeyArn": ..., "EncryptionKeyAlias": ..., "SigningKeyArn":
+      ..., "SigningKeyAlias": ..., "SenderRoleArn": ..., "ReceiverRoleArn": ...}``
+    - ``.outputs_file`` a ``pathlib.Path`` to a JSON file like ``cdk deploy --outputs-file``
+      writes: ``{stack_name: outputs}``
+    - ``.template``     the synthesized CloudFormation template (dict)
+    - ``.env``          the same as ``local_endpoint.env``
+    - ``.endpoint``     the ``local_endpoint`` it lives in
+
+Tests that change state (key policies, key state) must not use these shared fixtures: start a
+``LocalEndpoint()`` of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_endpoint import LocalEndpoint
+from local_endpoint.deploy import deploy_template, write_outputs_file
+
+BOOTSTRAPLESS = {"sample:bootstrapless": True}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# jsii (in-process synthesis) and the CDK CLI run on the project's own Node.js 22, as under
+# `make`: the machine's Node.js may be end-of-life and print warnings.
+_NODE_BIN = PROJECT_ROOT / "node_modules" / ".bin"
+if _NODE_BIN.is_dir() and not os.environ.get("PATH", "").startswith(str(_NODE_BIN)):
+    os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+@dataclass(frozen=True)
+class DeployedApp:
+    """The app deployed into the session's endpoint (see the module docstring)."""
+
+    stack_name: str
+    outputs: dict[str, str]
+    outputs_file: Path
+    template: dict[str, Any]
+    endpoint: LocalEndpoint
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.endpoint.env
+
+
+def synthesize_stack(context: dict[str, object] | None = None) -> tuple[str, dict[str, Any]]:
+    """Synthesize the app in process; return its only stack's name and template."""
+    from stacks.app import create_app
+
+    assembly = create_app({**BOOTSTRAPLESS, **(context or {})}).synth()
+    (stack,) = assembly.stacks
+    return stack.stack_name, dict(stack.template)
+
+
+@pytest.fixture(scope="session")
+def local_endpoint() -> Iterator[LocalEndpoint]:
+    with LocalEndpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def deployed_stack(
+    local_endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
+) -> DeployedApp:
+    stack_name, template = synthesize_stack()
+    deployed = deploy_template(local_endpoint.client("cloudformation"), stack_name, template)
+    outputs_file = write_outputs_file(
+        tmp_path_factory.mktemp("cdk") / "outputs.json", {stack_name: deployed.outputs}
+    )
+    return DeployedApp(
+        stack_name=stack_name,
+        outputs=deployed.outputs,
+        outputs_file=outputs_file,
+        template=template,
+        endpoint=local_endpoint,
+    )

@@ -1,0 +1,68 @@
+"""The endpoint process: starts fast on a free loopback port, stops by PID, starts empty."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+
+import pytest
+
+from local_endpoint import EndpointError, LocalEndpoint
+from local_endpoint.patches import REGISTRY
+from local_endpoint.patching import UnknownPatchError
+
+START_BUDGET_SECONDS = 2.0
+
+
+def test_starts_on_loopback_within_budget_and_stops_by_pid() -> None:
+    endpoint = LocalEndpoint().start()
+    try:
+        pid = endpoint.pid
+        url = urllib.parse.urlsplit(endpoint.url)
+        assert url.hostname == "127.0.0.1"
+        assert url.port
+        assert endpoint.startup_seconds is not None
+        assert endpoint.startup_seconds < START_BUDGET_SECONDS
+        identity = endpoint.client("sts").get_caller_identity()
+        assert identity["Account"] == "123456789012"
+    finally:
+        endpoint.stop()
+    assert not endpoint.running
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_each_endpoint_starts_with_empty_state() -> None:
+    with LocalEndpoint() as first:
+        first.client("kms").create_key(Description="left behind")
+        assert first.client("kms").list_keys()["Keys"]
+    with LocalEndpoint() as second:
+        assert second.client("kms").list_keys()["Keys"] == []
+
+
+def test_env_points_every_client_at_the_endpoint_and_nothing_else(
+    local_endpoint: LocalEndpoint,
+) -> None:
+    env = local_endpoint.env
+    assert env["AWS_ENDPOINT_URL"] == local_endpoint.url
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= env.keys()
+    assert env["AWS_CONFIG_FILE"] == env["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
+    leaky = {"AWS_PROFILE": "prod", "AWS_SESSION_TOKEN": "x", "CDK_DEBUG": "1", "HOME": "/h"}
+    child = local_endpoint.subprocess_env(leaky)
+    assert "AWS_PROFILE" not in child
+    assert "AWS_SESSION_TOKEN" not in child
+    assert "CDK_DEBUG" not in child
+    assert child["HOME"] == "/h"
+
+
+def test_unknown_patch_name_is_refused_before_anything_starts() -> None:
+    with pytest.raises(EndpointError, match="no_such_patch"):
+        LocalEndpoint(disabled_patches=["no_such_patch"]).start()
+    with pytest.raises(UnknownPatchError):
+        REGISTRY.check_names(["no_such_patch"])
+
+
+def test_url_before_start_is_a_precise_error() -> None:
+    with pytest.raises(EndpointError, match="call start"):
+        _ = LocalEndpoint().url
