@@ -1,13 +1,35 @@
 #!/usr/bin/env python3
 """CDK entry point (`npx cdk synth|deploy|destroy`): build the app and synthesize it.
 
-A bad `sample:*` context value prints one line on stderr and exits with status 2.
+Failures end in one line on stderr, never a traceback:
+- a bad `sample:*` context value exits with status 2;
+- a cdk-nag AwsSolutions finding (the pack runs at every synth) exits with status 1, after
+  the plugin's report.
 """
 
 import sys
 
-from stacks.app import create_app
+from aws_cdk import App
+
+from stacks.app import add_compliance_checks, create_app
 from stacks.config import ConfigError
+
+EXIT_CONFIG_ERROR = 2
+EXIT_VALIDATION_FAILED = 1
+_VALIDATION_FAILED = "ValidationFailed: "
+
+
+def synthesize(app: App) -> int:
+    """Synthesize `app` with the compliance checks; 0 on success, 1 on a finding."""
+    try:
+        add_compliance_checks(app).synth()
+    except RuntimeError as error:
+        message = str(error)
+        if not message.startswith(_VALIDATION_FAILED):
+            raise
+        print(f"error: {message.removeprefix(_VALIDATION_FAILED)}", file=sys.stderr)
+        return EXIT_VALIDATION_FAILED
+    return 0
 
 
 def main() -> int:
@@ -15,9 +37,8 @@ def main() -> int:
         app = create_app()
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    app.synth()
-    return 0
+        return EXIT_CONFIG_ERROR
+    return synthesize(app)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import App, BootstraplessSynthesizer, DefaultStackSynthesizer, IStackSynthesizer
+from aws_cdk import (
+    App,
+    BootstraplessSynthesizer,
+    DefaultStackSynthesizer,
+    IStackSynthesizer,
+    Validations,
+)
+from cdk_nag import AwsSolutionsChecks
 
 from stacks.config import CONTEXT_PREFIX, StackConfig
 from stacks.kms_sign_encrypt_stack import KmsSignEncryptStack
@@ -29,6 +36,16 @@ def create_app(context: Mapping[str, object] | None = None) -> App:
     app = App(context=cdk_json_context(), post_cli_context=dict(context or {}))
     config = StackConfig.from_context(_sample_context(app))
     KmsSignEncryptStack(app, config.stack_name, config=config, synthesizer=_synthesizer(config))
+    return app
+
+
+def add_compliance_checks(app: App) -> App:
+    """Run cdk-nag's AwsSolutions pack when `app` synthesizes: a finding fails the synth.
+
+    `app.py` calls this, so `cdk synth` and `cdk deploy` of an edited stack stop before
+    CloudFormation sees it, exactly as the tests do. No finding is acknowledged.
+    """
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 
 

@@ -54,11 +54,13 @@ _RESERVED_TAG_PREFIX: Final = "aws:"
 class ConfigError(ValueError):
     """A context value is invalid. The message names the setting, what is allowed and the value."""
 
-    def __init__(self, setting: str, allowed: str, received: object) -> None:
+    def __init__(
+        self, setting: str, allowed: str, received: object, *, message: str | None = None
+    ) -> None:
         self.setting = setting
         self.allowed = allowed
         self.received = received
-        super().__init__(f"{setting} must be {allowed}; got {received!r}")
+        super().__init__(message or f"{setting} must be {allowed}; got {received!r}")
 
 
 class KeyRemoval(enum.Enum):
@@ -118,10 +120,14 @@ class StackConfig:
         bad one. Keys absent from `context` take the dataclass defaults."""
         unknown = sorted(k for k in context if k.startswith(CONTEXT_PREFIX) and k not in _SETTINGS)
         if unknown:
+            # Most likely a typo, which would otherwise be silently ignored.
+            setting, known = unknown[0], ", ".join(_SETTINGS)
+            received = context[setting]
             raise ConfigError(
-                unknown[0],
-                f"one of the known settings ({', '.join(_SETTINGS)})",
-                context[unknown[0]],
+                setting,
+                f"one of {known}",
+                received,
+                message=f"{setting} is not a setting (the settings are {known}); got {received!r}",
             )
         values = {
             field: parse(key, context[key])

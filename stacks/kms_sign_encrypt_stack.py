@@ -24,6 +24,8 @@ DESCRIPTION = (
 
 
 class KmsSignEncryptStack(Stack):
+    """Keys, aliases and roles of one deployment, all named and shaped by `config`."""
+
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any
     ) -> None:
@@ -66,6 +68,11 @@ class KmsSignEncryptStack(Stack):
             removal=config.key_removal,
             pending_window_days=config.pending_window_days,
         )
+
+        self.sender_role = sender
+        self.receiver_role = receiver
+        self.encryption_key = encryption_key
+        self.signing_key = signing_key
 
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)
