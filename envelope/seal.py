@@ -163,8 +163,6 @@ def seal(
                 )
             writer.write(encode_end_record(statement_bytes, signature))
             writer.close()
-            out.flush()
-            os.fsync(out.fileno())
             size_written = len(header) + writer.bytes_written
         try:
             os.link(tmp, destination)  # never overwrites

@@ -1,0 +1,75 @@
+"""One workload per function; each runs in its own subprocess (see ``bench.worker``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+import envelope
+from bench.keys import load_keys
+from bench.sdk import sdk_decrypt, sdk_encrypt
+
+CHUNK = 64 * 1024
+PRIMITIVE_BUFFER = 8 << 20  # the primitives run over one 8 MiB buffer in memory
+
+
+def aes_gcm(size: int, keys: str, work: Path) -> None:
+    """Raw AES-256-GCM, 64 KiB chunks, in memory (the cipher's ceiling)."""
+    aead = AESGCM(AESGCM.generate_key(bit_length=256))
+    plain = memoryview(os.urandom(PRIMITIVE_BUFFER))
+    sealed = memoryview(bytearray(CHUNK + 16))
+    counter = 0
+    done = 0
+    while done < size:
+        for offset in range(0, PRIMITIVE_BUFFER, CHUNK):
+            nonce = counter.to_bytes(12, "big")
+            aead.encrypt_into(nonce, plain[offset : offset + CHUNK], None, sealed)
+            counter += 1
+        done += PRIMITIVE_BUFFER
+
+
+def sha512(size: int, keys: str, work: Path) -> None:
+    """hashlib SHA-512, in memory (the hash's ceiling)."""
+    plain = memoryview(os.urandom(PRIMITIVE_BUFFER))
+    hasher = hashlib.sha512()
+    done = 0
+    while done < size:
+        hasher.update(plain)
+        done += PRIMITIVE_BUFFER
+
+
+def send(size: int, keys: str, work: Path) -> None:
+    """envelope.seal with offline keys: public-key wrap, local P-521 sign."""
+    signer, unwrapper = load_keys(keys)
+    envelope.seal(
+        [work / "plain.bin"], work / "message.env", signer=signer, wrapper=unwrapper.wrapper()
+    )
+
+
+def receive(size: int, keys: str, work: Path) -> None:
+    """envelope.unseal with offline keys: local RSA unwrap, public-key verify."""
+    signer, unwrapper = load_keys(keys)
+    out = work / "received"
+    out.mkdir()
+    envelope.unseal(work / "message.env", out, unwrapper=unwrapper, verifier=signer.verifier())
+
+
+def sdk_send(size: int, keys: str, work: Path) -> None:
+    sdk_encrypt(keys, work / "plain.bin", work / "message.sdk")
+
+
+def sdk_receive(size: int, keys: str, work: Path) -> None:
+    sdk_decrypt(keys, work / "message.sdk", work / "plain.sdk.out")
+
+
+WORKLOADS = {
+    "aes-256-gcm": aes_gcm,
+    "sha-512": sha512,
+    "sdk-send": sdk_send,
+    "sdk-receive": sdk_receive,
+    "send": send,
+    "receive": receive,
+}
