@@ -1,0 +1,105 @@
+"""The access matrix (`access`, and the end of `run`): who may do what with which key.
+
+Built by ``keypolicy.matrix`` from the key policies, read either live (GetKeyPolicy of the
+deployed keys, with the caller's administrator credentials: the stack's root statement allows
+it) or from a synthesized template (``cdk synth``, no AWS call at all).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from demo.aws import AwsSession, translated
+from demo.errors import UsageError
+from demo.files import read_input
+from demo.stack import Resources
+
+MAX_TEMPLATE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AccessMatrix:
+    built: Any  # what keypolicy.matrix builds
+
+    def table(self) -> str:
+        from keypolicy import matrix
+
+        return matrix.render_table(self.built)
+
+    def as_json(self) -> Any:
+        from keypolicy import matrix
+
+        return json.loads(json.dumps(matrix.to_json(self.built)))
+
+
+def _matrix_module() -> Any:
+    try:
+        from keypolicy import matrix
+    except ImportError:
+        raise UsageError("the access matrix (keypolicy.matrix) is not available") from None
+    return matrix
+
+
+def live_key_policy(session: AwsSession, key_arn: str) -> dict[str, Any]:
+    with translated(session, "kms:GetKeyPolicy", key_arn):
+        answer = session.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")
+    return json.loads(answer["Policy"])
+
+
+def _key_arn(session: AwsSession, arn: str | None, key: str) -> str:
+    """GetKeyPolicy takes no alias; resolve one with DescribeKey (an admin action)."""
+    if arn:
+        return arn
+    with translated(session, "kms:DescribeKey", key):
+        return session.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+
+
+def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> AccessMatrix:
+    """GetKeyPolicy of both keys (2 KMS calls; DescribeKey too for a key known by alias)."""
+    matrix = _matrix_module()
+    keys = {
+        resources.encryption_key: _key_arn(
+            admin, resources.encryption_key_arn, resources.encryption_key
+        ),
+        resources.signing_key: _key_arn(admin, resources.signing_key_arn, resources.signing_key),
+    }
+    policies = {label: (arn, live_key_policy(admin, arn)) for label, arn in keys.items()}
+    partition, account = _partition_account(next(iter(keys.values())))
+    principals = matrix.standard_principals(
+        account,
+        sender_role_arn=resources.sender_role_arn,
+        receiver_role_arn=resources.receiver_role_arn,
+        partition=partition,
+    )
+    return AccessMatrix(_built(lambda: matrix.build_matrix(policies, principals)))
+
+
+def _partition_account(arn: str) -> tuple[str, str]:
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        raise UsageError(f"not a key ARN: {arn!r}")
+    return parts[1], parts[4]
+
+
+def _built(build: Any) -> Any:
+    from keypolicy import PolicyError
+
+    try:
+        return build()
+    except PolicyError as exc:
+        raise UsageError(f"cannot build the access matrix: {exc}") from None
+
+
+def matrix_from_template(path: Path, *, account: str, region: str) -> AccessMatrix:
+    """From a synthesized template (cdk.out/STACK.template.json): no AWS call at all."""
+    matrix = _matrix_module()
+    try:
+        document = json.loads(read_input(path, limit=MAX_TEMPLATE_BYTES))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"template {path} is not valid JSON: {exc}") from None
+    return AccessMatrix(
+        _built(lambda: matrix.from_template(document, account=account, region=region))
+    )

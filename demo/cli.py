@@ -1,0 +1,229 @@
+"""The command line: `python -m demo ...` or `kms-sign-encrypt ...`.
+
+Thin by design: parse, call the library, print. Every domain error becomes one line on
+stderr and a non-zero exit code here, and only here; nothing below prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from demo import commands
+from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
+from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
+from demo.exchange import FORMATS
+from demo.stack import DEFAULT_STACK_NAME
+
+PROG = "kms-sign-encrypt"
+DEBUG_VARIABLE = "KMS_SIGN_ENCRYPT_DEBUG"
+EXIT_INTERRUPTED = 130
+
+
+def _attempts(text: str) -> int:
+    low, high = MAX_ATTEMPTS_RANGE
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number {low}-{high}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {low}-{high}, got {value}")
+    return value
+
+
+def _aws_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("AWS")
+    group.add_argument("--profile", help="AWS profile of the calling credentials")
+    group.add_argument("--region", help="AWS region of the stack (else AWS_REGION / profile)")
+    group.add_argument(
+        "--max-attempts",
+        type=_attempts,
+        default=DEFAULT_MAX_ATTEMPTS,
+        help=f"attempts per AWS call, with backoff (default {DEFAULT_MAX_ATTEMPTS})",
+    )
+    group.add_argument(
+        "--retry-mode", choices=RETRY_MODES, default="standard", help="botocore retry mode"
+    )
+    return parent
+
+
+def _stack_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("stack (defaults for the key and role options)")
+    group.add_argument(
+        "--stack-name",
+        default=DEFAULT_STACK_NAME,
+        help=f"read outputs with DescribeStacks (default {DEFAULT_STACK_NAME})",
+    )
+    group.add_argument(
+        "--outputs-file", type=Path, help="read outputs from `cdk deploy --outputs-file` JSON"
+    )
+    return parent
+
+
+def _key_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("keys (default: the stack outputs)")
+    group.add_argument("--encryption-key", help="encryption key ARN or alias/NAME")
+    group.add_argument("--signing-key", help="signing key ARN or alias/NAME")
+    return parent
+
+
+def _role_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("roles (default: the stack outputs)")
+    group.add_argument("--sender-role-arn", help="role that signs and encrypts")
+    group.add_argument("--receiver-role-arn", help="role that decrypts and verifies")
+    group.add_argument("--external-id", help="sts:ExternalId, if the roles' trust requires one")
+    group.add_argument(
+        "--no-assume-role",
+        action="store_true",
+        help="use the calling credentials as they are (already the sender or receiver)",
+    )
+    return parent
+
+
+def _output_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("output")
+    group.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    group.add_argument("--force", action="store_true", help="replace existing output files")
+    group.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    aws, stack, keys, roles, output = (
+        _aws_options(),
+        _stack_options(),
+        _key_options(),
+        _role_options(),
+        _output_options(),
+    )
+    everything = [aws, stack, keys, roles, output]
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Sign and encrypt with AWS KMS asymmetric keys: the seed's sender and "
+        "receiver flow, done right. Works the same against AWS and the local endpoint "
+        "(AWS_ENDPOINT_URL).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        parents=everything,
+        help="the whole walkthrough, with least-privilege checks and a summary",
+        description="Find the stack, sign as SenderRole, encrypt, decrypt and verify as "
+        "ReceiverRole, check least privilege, print a summary and the access matrix. Exits "
+        "4 if any expectation fails.",
+    )
+    run.add_argument("--format", choices=FORMATS, default=commands.DEFAULT_FORMAT)
+    run.add_argument("--workdir", type=Path, help="directory for the files (default: new temp)")
+    run.set_defaults(handler=commands.run_command)
+
+    send = sub.add_parser(
+        "send",
+        parents=everything,
+        help="sign and encrypt files as SenderRole",
+        description="Sign and encrypt INPUT (several files: envelope format only) into "
+        "OUTPUT as SenderRole.",
+    )
+    send.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    send.add_argument("-o", "--output", type=Path, required=True, help="encrypted file")
+    send.add_argument("--format", choices=FORMATS, default=commands.DEFAULT_FORMAT)
+    send.add_argument(
+        "--recipient-public-key",
+        type=Path,
+        help="encryption key PEM (from public-keys): wrap offline, 0 KMS Encrypt (envelope)",
+    )
+    send.set_defaults(handler=commands.send_command)
+
+    receive = sub.add_parser(
+        "receive",
+        parents=everything,
+        help="decrypt and verify a file as ReceiverRole (format detected)",
+        description="Decrypt and verify INPUT as ReceiverRole; write the verified files "
+        "into OUT_DIR only after everything verified.",
+    )
+    receive.add_argument("input", type=Path, metavar="INPUT")
+    receive.add_argument("-o", "--out-dir", type=Path, default=Path("."), help="default: .")
+    receive.add_argument(
+        "--evidence",
+        type=Path,
+        help="export third-party evidence here (envelope; default OUT_DIR/evidence)",
+    )
+    receive.add_argument("--no-evidence", action="store_true", help="do not export evidence")
+    receive.add_argument(
+        "--sender-public-key",
+        type=Path,
+        help="signing key PEM (from public-keys): verify offline, 0 KMS Verify (envelope)",
+    )
+    receive.set_defaults(handler=commands.receive_command)
+
+    public = sub.add_parser(
+        "public-keys",
+        parents=everything,
+        help="export both public keys as PEM (GetPublicKey)",
+        description="Export the public keys with KMS GetPublicKey: the encryption key as "
+        "SenderRole, the signing key as ReceiverRole (what the key policies allow).",
+    )
+    public.add_argument("-o", "--out-dir", type=Path, default=Path("."), help="default: .")
+    public.set_defaults(handler=commands.public_keys_command)
+
+    verify = sub.add_parser(
+        "verify",
+        parents=everything,
+        help="check a signature, with KMS Verify or --offline with a PEM key",
+        description="Check SIGNATURE over FILE (ECDSA_SHA_512). --offline needs no AWS and "
+        "agrees with `openssl dgst -sha512 -verify KEY -signature SIGNATURE FILE`.",
+    )
+    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument("-s", "--signature", type=Path, required=True)
+    verify.add_argument("--offline", action="store_true", help="no AWS: use --public-key")
+    verify.add_argument("--public-key", type=Path, help="signing key PEM (from public-keys)")
+    verify.set_defaults(handler=commands.verify_command)
+
+    access = sub.add_parser(
+        "access",
+        parents=everything,
+        help="the access matrix: who may do what with each key",
+        description="Build the access matrix from the deployed key policies (GetKeyPolicy, "
+        "as the calling administrator) or from a synthesized template (--template).",
+    )
+    access.add_argument("--template", type=Path, help="a synthesized template: no AWS call")
+    access.add_argument("--account", default="123456789012", help="account for --template")
+    access.set_defaults(handler=commands.access_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], Any] = args.handler
+    try:
+        result = handler(args)
+    except DemoError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _error("interrupted; no output was written")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        _error(f"internal error ({type(exc).__name__}: {exc}); set {DEBUG_VARIABLE}=1 for details")
+        return EXIT_ERROR
+    if args.json and result.document is not None:
+        print(json.dumps(result.document, indent=2, sort_keys=False))
+    return result.exit_code if result.exit_code is not None else EXIT_OK
+
+
+def _error(message: str) -> None:
+    line = " ".join(message.split())
+    print(f"{PROG}: error: {line}", file=sys.stderr)

@@ -1,0 +1,274 @@
+"""One handler per command: turn parsed options into library calls and a printable result.
+
+Handlers print human-readable lines to stdout (unless ``--json``) and return a ``Result``
+whose ``document`` the CLI prints as JSON when asked. Errors propagate as ``DemoError``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from demo import access, exchange, kms, offline, walkthrough
+from demo.aws import (
+    AwsSession,
+    CallMetrics,
+    ClientSettings,
+    assume_role,
+    open_caller_session,
+)
+from demo.errors import EXIT_EXPECTATION, AuthenticationError, UsageError
+from demo.files import read_input, staged_outputs
+from demo.progress import Progress
+from demo.stack import ALL_FIELDS, ResourceOptions, Resources, discover
+from envelope.keys import MAX_SIGNED_MESSAGE
+
+DEFAULT_FORMAT: exchange.Format = "envelope"
+MAX_PEM_BYTES = 64 * 1024
+ENCRYPTION_KEY_PEM = "encryption-key.pem"
+SIGNING_KEY_PEM = "signing-key.pem"
+
+
+@dataclass(frozen=True)
+class Result:
+    document: dict[str, Any] | None
+    exit_code: int | None = None
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.json:
+        print(text, flush=True)
+
+
+def _settings(args: argparse.Namespace) -> ClientSettings:
+    return ClientSettings(retry_mode=args.retry_mode, max_attempts=args.max_attempts)
+
+
+def _resource_options(args: argparse.Namespace) -> ResourceOptions:
+    return ResourceOptions(
+        stack_name=args.stack_name,
+        outputs_file=args.outputs_file,
+        encryption_key=args.encryption_key,
+        signing_key=args.signing_key,
+        sender_role_arn=args.sender_role_arn,
+        receiver_role_arn=args.receiver_role_arn,
+    )
+
+
+def _caller(args: argparse.Namespace, metrics: CallMetrics) -> AwsSession:
+    return open_caller_session(
+        profile=args.profile, region=args.region, settings=_settings(args), metrics=metrics
+    )
+
+
+def _needed(args: argparse.Namespace, *fields: str) -> tuple[str, ...]:
+    roles = ("sender_role_arn", "receiver_role_arn")
+    return tuple(f for f in fields if not (args.no_assume_role and f in roles))
+
+
+def _as_party(
+    args: argparse.Namespace, caller: AwsSession, resources: Resources, party: str
+) -> AwsSession:
+    if args.no_assume_role:
+        caller.party = party
+        return caller
+    role_arn = resources.sender_role_arn if party == "sender" else resources.receiver_role_arn
+    return assume_role(caller, role_arn, party=party, external_id=args.external_id)
+
+
+def _progress(args: argparse.Namespace, label: str, total: int | None) -> Progress:
+    return Progress(label, total, enabled=not args.no_progress)
+
+
+def _read_pem(path: Path | None) -> bytes | None:
+    return None if path is None else read_input(path, limit=MAX_PEM_BYTES)
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def run_command(args: argparse.Namespace) -> Result:
+    options = walkthrough.RunOptions(
+        resources=_resource_options(args),
+        profile=args.profile,
+        region=args.region,
+        settings=_settings(args),
+        external_id=args.external_id,
+        format=args.format,
+        workdir=args.workdir,
+        force=args.force,
+        as_json=args.json,
+    )
+    if args.no_assume_role:
+        raise UsageError("run plays both parties: it must assume both roles")
+    report = walkthrough.run(options, sys.stdout)
+    return Result(report.as_dict(), None if report.passed else EXIT_EXPECTATION)
+
+
+def send_command(args: argparse.Namespace) -> Result:
+    inputs: list[Path] = args.inputs
+    if args.format == "seed" and len(inputs) != 1:
+        raise UsageError("the seed format holds exactly one message: use --format envelope")
+    if args.format == "seed" and args.recipient_public_key is not None:
+        raise UsageError("--recipient-public-key works with --format envelope only")
+    recipient_key = _read_pem(args.recipient_public_key)
+    metrics = CallMetrics()
+    caller = _caller(args, metrics)
+    resources = discover(
+        _resource_options(args),
+        caller,
+        _needed(args, "encryption_key", "signing_key", "sender_role_arn"),
+    )
+    sender = _as_party(args, caller, resources, "sender")
+    if args.format == "seed":
+        sent = exchange.send_seed(sender, resources, inputs[0], args.output, force=args.force)
+    else:
+        total = sum(p.stat().st_size for p in inputs if p.is_file())
+        sent = exchange.send_envelope(
+            sender,
+            resources,
+            inputs,
+            args.output,
+            force=args.force,
+            recipient_public_key=recipient_key,
+            progress=_progress(args, "sealing", total),
+        )
+    _say(
+        args,
+        f"sent {', '.join(map(str, inputs))} -> {args.output} ({sent.format} format, "
+        f"{sent.bytes_in} bytes in, {sent.bytes_out} bytes out) as {sender.principal or 'caller'}",
+    )
+    return Result({**sent.as_dict(), "principal": sender.principal, **metrics.snapshot()})
+
+
+def receive_command(args: argparse.Namespace) -> Result:
+    kind = exchange.detect(args.input)  # before any AWS call: wrong input fails fast
+    sender_key = _read_pem(args.sender_public_key)
+    if kind == "seed" and sender_key is not None:
+        raise UsageError("--sender-public-key works with the envelope format only")
+    metrics = CallMetrics()
+    caller = _caller(args, metrics)
+    resources = discover(
+        _resource_options(args),
+        caller,
+        _needed(args, "encryption_key", "signing_key", "receiver_role_arn"),
+    )
+    receiver = _as_party(args, caller, resources, "receiver")
+    if kind == "seed":
+        received = exchange.receive_seed(
+            receiver, resources, args.input, args.out_dir, force=args.force
+        )
+    else:
+        evidence_dir = None if args.no_evidence else args.evidence or args.out_dir / "evidence"
+        received = exchange.receive_envelope(
+            receiver,
+            resources,
+            args.input,
+            args.out_dir,
+            evidence_dir=evidence_dir,
+            sender_public_key=sender_key,
+            verify_offline=sender_key is not None,
+            force=args.force,
+            progress=_progress(args, "opening", args.input.stat().st_size),
+        )
+    _say(args, f"verified {args.input} ({kind} format), signed by {received.sender_key_id}")
+    for path in received.outputs:
+        _say(args, f"  wrote {path}")
+    if received.evidence:
+        _say(args, f"  evidence in {received.evidence[0].parent} (see VERIFY.txt there)")
+    return Result({**received.as_dict(), "principal": receiver.principal, **metrics.snapshot()})
+
+
+def public_keys_command(args: argparse.Namespace) -> Result:
+    """The encryption key as SenderRole, the signing key as ReceiverRole: the key policies
+    give GetPublicKey to the party that uses each public key."""
+    metrics = CallMetrics()
+    caller = _caller(args, metrics)
+    resources = discover(_resource_options(args), caller, _needed(args, *ALL_FIELDS))
+    targets = {
+        ENCRYPTION_KEY_PEM: args.out_dir / ENCRYPTION_KEY_PEM,
+        SIGNING_KEY_PEM: args.out_dir / SIGNING_KEY_PEM,
+    }
+    with staged_outputs(force=args.force) as staged:
+        for target in targets.values():
+            staged.check_free(target)
+        sender = _as_party(args, caller, resources, "sender")
+        encryption = kms.get_public_key(sender, resources.encryption_key)
+        receiver = sender if args.no_assume_role else _as_party(args, caller, resources, "receiver")
+        signing = kms.get_public_key(receiver, resources.signing_key)
+        staged.write(targets[ENCRYPTION_KEY_PEM], encryption.pem())
+        staged.write(targets[SIGNING_KEY_PEM], signing.pem())
+    keys = [
+        {
+            "file": str(targets[ENCRYPTION_KEY_PEM]),
+            "key_id": encryption.key_id,
+            "key_spec": encryption.key_spec,
+            "key_usage": encryption.key_usage,
+        },
+        {
+            "file": str(targets[SIGNING_KEY_PEM]),
+            "key_id": signing.key_id,
+            "key_spec": signing.key_spec,
+            "key_usage": signing.key_usage,
+        },
+    ]
+    for key in keys:
+        _say(args, f"wrote {key['file']}  ({key['key_id']}, {key['key_spec'] or 'spec unknown'})")
+    return Result({"public_keys": keys, **metrics.snapshot()})
+
+
+def verify_command(args: argparse.Namespace) -> Result:
+    signature_path: Path = args.signature
+    if args.offline:
+        if args.public_key is None:
+            raise UsageError("verify --offline needs --public-key (a PEM from public-keys)")
+        size = args.file.stat().st_size if args.file.is_file() else None
+        progress = _progress(args, "hashing", size)
+        offline.verify_file(args.public_key, args.file, signature_path, progress.advance)
+        progress.finish()
+        how = f"offline with {args.public_key}"
+    else:
+        if args.public_key is not None:
+            raise UsageError("--public-key is for --offline; without it KMS Verify is used")
+        metrics = CallMetrics()
+        caller = _caller(args, metrics)
+        resources = discover(
+            _resource_options(args), caller, _needed(args, "signing_key", "receiver_role_arn")
+        )
+        receiver = _as_party(args, caller, resources, "receiver")
+        signature = read_input(signature_path, limit=offline.MAX_SIGNATURE_FILE)
+        if args.file.is_file() and args.file.stat().st_size <= MAX_SIGNED_MESSAGE:
+            valid = kms.verify(receiver, resources.signing_key, read_input(args.file), signature)
+        else:
+            digest = offline.sha512_of(args.file)
+            valid = kms.verify_digest(receiver, resources.signing_key, digest, signature)
+        if not valid:
+            raise AuthenticationError(
+                "signature verification failed: the file or its signature was changed, or it "
+                "was signed with another key"
+            )
+        how = f"with KMS Verify ({resources.signing_key}) as {receiver.principal or 'caller'}"
+    _say(args, f"valid: {args.file} matches {signature_path} (ECDSA_SHA_512), checked {how}")
+    return Result(
+        {"valid": True, "file": str(args.file), "signature": str(signature_path), "checked": how}
+    )
+
+
+def access_command(args: argparse.Namespace) -> Result:
+    if args.template is not None:
+        matrix = access.matrix_from_template(
+            args.template, account=args.account, region=args.region or "us-east-1"
+        )
+        source = f"template {args.template}"
+    else:
+        metrics = CallMetrics()
+        caller = _caller(args, metrics)
+        resources = discover(_resource_options(args), caller)
+        matrix = access.matrix_from_live_policies(caller, resources)
+        source = f"key policies of {resources.source}"
+    _say(args, f"Access matrix from the {source}:")
+    _say(args, matrix.table())
+    return Result({"source": source, "matrix": matrix.as_json()})

@@ -1,0 +1,86 @@
+"""Domain errors of the demo. The CLI turns each into one line and an exit code.
+
+Two tiers, as in pyca/cryptography: misuse and environment problems get a precise message
+(what is wrong, the setting, the allowed range, the value received); anything that fails to
+authenticate gets one opaque message that does not say which check failed.
+"""
+
+from __future__ import annotations
+
+# Exit codes, documented in docs/DEMO.md.
+EXIT_OK = 0
+EXIT_ERROR = 1  # environment, AWS or usage problem that is not bad input
+EXIT_USAGE = 2  # argparse's own code for a bad command line
+EXIT_REFUSED = 3  # the input was refused: tampered, truncated, oversized or wrong format
+EXIT_EXPECTATION = 4  # `run` finished, but a least-privilege expectation failed
+
+
+class DemoError(Exception):
+    """Base of every error the CLI reports as one line."""
+
+    exit_code = EXIT_ERROR
+
+
+class NotDeployedError(DemoError):
+    """The stack or its outputs cannot be found."""
+
+
+class CredentialsError(DemoError):
+    """No usable AWS credentials, profile or region."""
+
+
+class RegionMismatchError(DemoError):
+    """The session's region is not the region the keys live in."""
+
+
+class AccessDeniedError(DemoError):
+    """KMS or STS refused a call. Names the principal, the action and what would allow it."""
+
+    def __init__(self, message: str, *, principal: str, action: str, resource: str) -> None:
+        super().__init__(message)
+        self.principal = principal
+        self.action = action
+        self.resource = resource
+
+
+class ThrottledError(DemoError):
+    """The request was still throttled after the bounded retries."""
+
+
+class AwsServiceError(DemoError):
+    """Any other AWS error, reported with its code and message."""
+
+
+class InputRefusedError(DemoError):
+    """The input is not acceptable: wrong format, oversized, truncated or tampered."""
+
+    exit_code = EXIT_REFUSED
+
+
+class WrongFormatError(InputRefusedError):
+    """The file is neither an envelope nor a seed-format message."""
+
+
+class OversizedError(InputRefusedError):
+    """The input exceeds a documented limit."""
+
+
+class UnsafeArchiveError(InputRefusedError):
+    """The decrypted archive has members the seed format does not allow."""
+
+
+class AuthenticationError(InputRefusedError):
+    """Decryption or signature verification failed. Deliberately opaque."""
+
+    def __init__(
+        self,
+        message: str = "the message cannot be authenticated: it may be corrupted "
+        "or tampered with, or it was not made for this key",
+    ) -> None:
+        super().__init__(message)
+
+
+class UsageError(DemoError):
+    """A command-line value that argparse cannot check by itself."""
+
+    exit_code = EXIT_USAGE

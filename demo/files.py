@@ -1,0 +1,94 @@
+"""Outputs appear whole or not at all: write to a temporary file, rename on success.
+
+``StagedOutputs`` stages several files (a plaintext and its signature, say) and renames them
+all only when the block ends without an exception; any failure removes every temporary file,
+so an error never leaves an output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from demo.errors import UsageError
+
+OUTPUT_MODE = 0o600  # plaintexts are confidential; signatures and keys get the same default
+MAX_INPUT_BYTES_FOR_MEMORY = 64 * 1024 * 1024
+
+
+class StagedOutputs:
+    def __init__(self, *, force: bool) -> None:
+        self._force = force
+        self._staged: list[tuple[Path, Path]] = []
+
+    def check_free(self, path: Path) -> None:
+        if path.exists() and not self._force:
+            raise UsageError(f"output {path} already exists: remove it or pass --force")
+        if not path.parent.is_dir():
+            raise UsageError(f"output directory {path.parent} does not exist")
+
+    @contextmanager
+    def open(self, path: Path) -> Iterator[BinaryIO]:
+        """A temporary file next to ``path``; renamed to ``path`` by ``commit``."""
+        self.check_free(path)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed on commit
+            dir=path.parent, prefix=f".{path.name}.", suffix=".partial", delete=False
+        )
+        temporary = Path(handle.name)
+        self._staged.append((temporary, path))
+        with handle:
+            os.chmod(temporary, OUTPUT_MODE)
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def write(self, path: Path, data: bytes) -> None:
+        with self.open(path) as handle:
+            handle.write(data)
+
+    def commit(self) -> list[Path]:
+        for _, final in self._staged:
+            self.check_free(final)
+        done = []
+        for temporary, final in self._staged:
+            os.replace(temporary, final)
+            done.append(final)
+        self._staged.clear()
+        return done
+
+    def discard(self) -> None:
+        for temporary, _ in self._staged:
+            temporary.unlink(missing_ok=True)
+        self._staged.clear()
+
+
+@contextmanager
+def staged_outputs(*, force: bool = False) -> Iterator[StagedOutputs]:
+    """Stage outputs in the block; commit them all at its end, or remove them all on error."""
+    outputs = StagedOutputs(force=force)
+    try:
+        yield outputs
+        outputs.commit()
+    except BaseException:
+        outputs.discard()
+        raise
+
+
+def read_input(path: Path, *, limit: int = MAX_INPUT_BYTES_FOR_MEMORY) -> bytes:
+    """A whole (small) input file, with a clear error if missing or over ``limit``."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise UsageError(f"input {path} not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"input {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise UsageError(f"input {path} is larger than {limit} bytes")
+    return data

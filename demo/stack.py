@@ -1,0 +1,209 @@
+"""Find the deployed resources: the stack's outputs, from DescribeStacks or a CDK outputs file.
+
+Explicit options win over the outputs; the outputs are only read when an option is missing,
+so a receiver on another machine can run with nothing but key and role options.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from demo.aws import AwsSession, translated
+from demo.errors import NotDeployedError, RegionMismatchError, UsageError
+
+DEFAULT_STACK_NAME = "KmsSignEncryptStack"
+OUTPUT_NAMES = (
+    "EncryptionKeyArn",
+    "EncryptionKeyAlias",
+    "SigningKeyArn",
+    "SigningKeyAlias",
+    "SenderRoleArn",
+    "ReceiverRoleArn",
+)
+MAX_OUTPUTS_FILE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What the demo works with. Keys may be ARNs or aliases (``alias/...``)."""
+
+    encryption_key: str
+    signing_key: str
+    sender_role_arn: str
+    receiver_role_arn: str
+    encryption_key_arn: str | None = None
+    signing_key_arn: str | None = None
+    source: str = "options"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "encryption_key": self.encryption_key,
+            "encryption_key_arn": self.encryption_key_arn,
+            "signing_key": self.signing_key,
+            "signing_key_arn": self.signing_key_arn,
+            "sender_role_arn": self.sender_role_arn,
+            "receiver_role_arn": self.receiver_role_arn,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class ResourceOptions:
+    """The command line's explicit values; None means "from the stack outputs"."""
+
+    stack_name: str = DEFAULT_STACK_NAME
+    outputs_file: Path | None = None
+    encryption_key: str | None = None
+    signing_key: str | None = None
+    sender_role_arn: str | None = None
+    receiver_role_arn: str | None = None
+
+
+def as_alias(name: str) -> str:
+    """Alias outputs may come with or without the ``alias/`` prefix; KMS wants it."""
+    return name if name.startswith(("alias/", "arn:")) else f"alias/{name}"
+
+
+def outputs_from_file(path: Path, stack_name: str) -> dict[str, str]:
+    """The outputs of ``stack_name`` in a ``cdk deploy --outputs-file`` JSON file."""
+    try:
+        raw = path.read_bytes()[: MAX_OUTPUTS_FILE_BYTES + 1]
+    except FileNotFoundError:
+        raise NotDeployedError(
+            f"outputs file {path} not found: deploy first with "
+            f"cdk deploy --outputs-file {path}, or use --stack-name"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read outputs file {path}: {exc.strerror}") from None
+    if len(raw) > MAX_OUTPUTS_FILE_BYTES:
+        raise UsageError(f"outputs file {path} is larger than {MAX_OUTPUTS_FILE_BYTES} bytes")
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"outputs file {path} is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"outputs file {path} must hold a JSON object of stacks")
+    if stack_name not in document:
+        found = ", ".join(sorted(document)) or "none"
+        raise NotDeployedError(
+            f"stack {stack_name!r} is not in outputs file {path} (stacks found: {found}): "
+            "deploy it first, or pass --stack-name"
+        )
+    outputs = document[stack_name]
+    if not isinstance(outputs, dict) or not all(isinstance(v, str) for v in outputs.values()):
+        raise UsageError(f"outputs of {stack_name!r} in {path} must map names to strings")
+    return dict(outputs)
+
+
+def outputs_from_stack(session: AwsSession, stack_name: str) -> dict[str, str]:
+    """The outputs of a deployed stack, from CloudFormation DescribeStacks."""
+    with translated(session, "cloudformation:DescribeStacks", stack_name):
+        answer = session.client("cloudformation").describe_stacks(StackName=stack_name)
+    stacks = answer.get("Stacks", [])
+    if not stacks:
+        raise NotDeployedError(f"stack {stack_name!r} not found: deploy it first")
+    stack = stacks[0]
+    status = stack.get("StackStatus", "")
+    if not status.endswith("_COMPLETE") or status.startswith("DELETE"):
+        raise NotDeployedError(
+            f"stack {stack_name!r} is {status}, not deployed: finish or repeat the deploy first"
+        )
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def check_outputs(outputs: Mapping[str, str], where: str) -> None:
+    missing = [name for name in OUTPUT_NAMES if not outputs.get(name)]
+    if missing:
+        raise NotDeployedError(
+            f"{where} lacks the outputs {', '.join(missing)}: deploy the current stack first "
+            "(cdk deploy)"
+        )
+
+
+def check_region(resources: Resources, region: str) -> None:
+    """Keys live in one region; a session in another cannot use them (wrong-region error)."""
+    for arn in (
+        resources.encryption_key_arn,
+        resources.signing_key_arn,
+        resources.encryption_key,
+        resources.signing_key,
+    ):
+        if arn and arn.startswith("arn:"):
+            parts = arn.split(":")
+            if len(parts) > 3 and parts[3] and parts[3] != region:
+                raise RegionMismatchError(
+                    f"wrong region: the keys are in {parts[3]} but the session uses {region}; "
+                    f"pass --region {parts[3]}"
+                )
+
+
+RESOURCE_FIELDS = {
+    "encryption_key": "EncryptionKeyAlias",
+    "signing_key": "SigningKeyAlias",
+    "sender_role_arn": "SenderRoleArn",
+    "receiver_role_arn": "ReceiverRoleArn",
+}
+ALL_FIELDS = tuple(RESOURCE_FIELDS)
+
+
+def discover(
+    options: ResourceOptions,
+    session: AwsSession | None,
+    needed: tuple[str, ...] = ALL_FIELDS,
+) -> Resources:
+    """Explicit options, with what ``needed`` lacks filled in from the stack's outputs.
+
+    The outputs are read only if a needed value is missing or an outputs file is given, so
+    a party on another machine can work from options alone, without DescribeStacks.
+    """
+    missing = [name for name in needed if getattr(options, name) is None]
+    outputs: dict[str, str] = {}
+    source = "options"
+    if missing or options.outputs_file is not None:
+        if options.outputs_file is not None:
+            outputs = outputs_from_file(options.outputs_file, options.stack_name)
+            where = f"outputs file {options.outputs_file}"
+        else:
+            if session is None:
+                raise UsageError("pass --outputs-file or the key and role options")
+            outputs = outputs_from_stack(session, options.stack_name)
+            where = f"stack {options.stack_name!r}"
+        check_outputs(outputs, where)
+        source = where
+
+    def value(name: str) -> str:
+        explicit = getattr(options, name)
+        if explicit is not None:
+            return explicit
+        output = outputs.get(RESOURCE_FIELDS[name], "")
+        return as_alias(output) if output and name.endswith("_key") else output
+
+    resources = Resources(
+        encryption_key=value("encryption_key"),
+        signing_key=value("signing_key"),
+        sender_role_arn=value("sender_role_arn"),
+        receiver_role_arn=value("receiver_role_arn"),
+        encryption_key_arn=_arn_for(options.encryption_key, outputs, "EncryptionKey"),
+        signing_key_arn=_arn_for(options.signing_key, outputs, "SigningKey"),
+        source=source,
+    )
+    if session is not None:
+        check_region(resources, session.region)
+    return resources
+
+
+def _arn_for(explicit: str | None, outputs: Mapping[str, str], key: str) -> str | None:
+    """The key ARN: the explicit value if it is one, else the output's unless overridden."""
+    output_arn = outputs.get(f"{key}Arn")
+    output_alias = outputs.get(f"{key}Alias")
+    if explicit is None or explicit == output_arn:
+        return output_arn
+    if output_alias and explicit == as_alias(output_alias):
+        return output_arn
+    if explicit.startswith("arn:") and ":alias/" not in explicit:
+        return explicit
+    return None

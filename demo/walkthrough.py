@@ -1,0 +1,439 @@
+"""`run`: the seed's whole story, each step printed as it happens, then the checks.
+
+Steps (issue 5): 1 find the stack, 2 assume SenderRole, 3 write message.json, 4 sign,
+5 bundle and encrypt, 6 assume ReceiverRole and decrypt, 7 verify and show, 8 least-privilege
+checks, 9 summary. With the envelope format, one ``seal`` does steps 4-5 and one ``unseal``
+steps 6-7, so their time is reported together.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from demo import checks, exchange, kms, seed
+from demo.access import AccessMatrix, matrix_from_live_policies
+from demo.aws import (
+    AwsSession,
+    CallMetrics,
+    ClientSettings,
+    assume_role,
+    open_caller_session,
+)
+from demo.errors import UsageError
+from demo.files import staged_outputs
+from demo.stack import ResourceOptions, discover
+
+SAMPLE_MESSAGE = {
+    "message": "The Magic Words are Squeamish Ossifrage",
+    "sender": "Sender Principal",
+}
+
+
+def sample_message_bytes() -> bytes:
+    """Valid JSON, unlike the seed's `echo` (whose inner quotes the shell eats)."""
+    return (json.dumps(SAMPLE_MESSAGE, indent=2) + "\n").encode()
+
+
+@dataclass
+class StepRecord:
+    number: str
+    title: str
+    seconds: float = 0.0
+    kms_calls: int = 0
+    sts_calls: int = 0
+    details: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.number,
+            "title": self.title,
+            "seconds": round(self.seconds, 4),
+            "kms_calls": self.kms_calls,
+            "sts_calls": self.sts_calls,
+            "details": self.details,
+        }
+
+
+class Reporter:
+    """Prints each step as it happens (text), or stays quiet and keeps it all (JSON)."""
+
+    def __init__(self, stream: TextIO, metrics: CallMetrics, *, as_json: bool) -> None:
+        self.stream = stream
+        self.metrics = metrics
+        self.as_json = as_json
+        self.steps: list[StepRecord] = []
+
+    def say(self, text: str = "") -> None:
+        if not self.as_json:
+            print(text, file=self.stream, flush=True)
+
+    @contextmanager
+    def step(self, number: str, title: str) -> Iterator[StepRecord]:
+        record = StepRecord(number, title)
+        self.steps.append(record)
+        self.say(f"Step {number}. {title}")
+        kms_before, sts_before = self.metrics.count("kms"), self.metrics.count("sts")
+        start = time.perf_counter()
+        try:
+            yield record
+        finally:
+            record.seconds = time.perf_counter() - start
+            record.kms_calls = self.metrics.count("kms") - kms_before
+            record.sts_calls = self.metrics.count("sts") - sts_before
+
+    def detail(self, record: StepRecord, text: str) -> None:
+        record.details.append(text)
+        self.say(f"        {text}")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    resources: ResourceOptions
+    profile: str | None
+    region: str | None
+    settings: ClientSettings
+    external_id: str | None
+    format: exchange.Format
+    workdir: Path | None
+    force: bool
+    as_json: bool
+
+
+@dataclass
+class RunReport:
+    workdir: Path
+    format: str
+    steps: list[StepRecord]
+    checks: list[checks.CheckResult]
+    metrics: dict[str, Any]
+    bytes_in: int
+    bytes_out: int
+    message: str
+    matrix: AccessMatrix | None
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "format": self.format,
+            "workdir": str(self.workdir),
+            "message": self.message,
+            "steps": [s.as_dict() for s in self.steps],
+            "checks": [c.as_dict() for c in self.checks],
+            "summary": {
+                "seconds": round(sum(s.seconds for s in self.steps), 4),
+                "bytes_in": self.bytes_in,
+                "bytes_out": self.bytes_out,
+                **self.metrics,
+            },
+            "access_matrix": self.matrix.as_json() if self.matrix else None,
+        }
+
+
+def _workdir(options: RunOptions) -> Path:
+    if options.workdir is None:
+        return Path(tempfile.mkdtemp(prefix="kms-sign-encrypt-run-"))
+    if not options.workdir.is_dir():
+        raise UsageError(f"work directory {options.workdir} does not exist")
+    return options.workdir
+
+
+def run(options: RunOptions, stream: TextIO) -> RunReport:
+    metrics = CallMetrics()
+    out = Reporter(stream, metrics, as_json=options.as_json)
+    workdir = _workdir(options)
+    out.say(f"Work directory: {workdir}  (format: {options.format})")
+
+    with out.step("1", "Find the deployed resources") as s:
+        admin = open_caller_session(
+            profile=options.profile,
+            region=options.region,
+            settings=options.settings,
+            metrics=metrics,
+        )
+        resources = discover(options.resources, admin)
+        out.detail(s, f"from {resources.source} in region {admin.region}")
+        out.detail(s, f"encryption key {resources.encryption_key} ({resources.encryption_key_arn})")
+        out.detail(s, f"signing key    {resources.signing_key} ({resources.signing_key_arn})")
+
+    with out.step("2", "Assume SenderRole (STS AssumeRole from your credentials)") as s:
+        sender = assume_role(
+            admin, resources.sender_role_arn, party="sender", external_id=options.external_id
+        )
+        out.detail(s, f"now {sender.principal}")
+
+    message_path = workdir / seed.MESSAGE_MEMBER
+    with out.step("3", "Write a valid message.json") as s:
+        message = sample_message_bytes()
+        json.loads(message)  # the point of this step: it parses
+        with staged_outputs(force=options.force) as staged:
+            staged.write(message_path, message)
+        out.detail(s, f"{message_path} ({len(message)} bytes, valid JSON)")
+
+    encrypted = workdir / "message.enc"
+    if options.format == "seed":
+        sent = _send_seed_steps(out, sender, resources, message, workdir, encrypted, options)
+    else:
+        sent = _send_envelope_steps(out, sender, resources, message_path, encrypted, options)
+
+    with out.step("6", "Assume ReceiverRole; decrypt and extract safely") as s:
+        receiver = assume_role(
+            admin, resources.receiver_role_arn, party="receiver", external_id=options.external_id
+        )
+        out.detail(s, f"now {receiver.principal}")
+        received_dir = workdir / "received"
+        received_dir.mkdir(exist_ok=True)
+        if options.format == "seed":
+            received = _receive_seed_steps(
+                out, s, receiver, resources, encrypted, received_dir, options
+            )
+        else:
+            received = _receive_envelope_steps(
+                out, s, receiver, resources, encrypted, received_dir, workdir
+            )
+    shown = received.signed if options.format == "seed" else received.files[0][1].read_bytes()
+
+    checks_extra: list[tuple[str, Callable[[], bool | object]]] = []
+    if options.format == "envelope":
+        checks_extra.append(
+            (
+                "a tampered envelope is refused, nothing written",
+                lambda: _open_tampered_envelope(receiver, resources, encrypted, workdir),
+            )
+        )
+    with out.step("8", "Least-privilege checks (expectation -> outcome)") as s:
+        results = checks.least_privilege_checks(
+            admin=admin,
+            sender=sender,
+            receiver=receiver,
+            resources=resources,
+            signed=sent.signed,
+            signature=sent.signature,
+            ciphertext=sent.ciphertext_for_checks,
+            extra=checks_extra,
+        )
+        for result in results:
+            out.detail(s, result.line())
+
+    matrix = None
+    with out.step("9", "Summary") as s:
+        try:
+            matrix = matrix_from_live_policies(admin, resources)
+        except UsageError as exc:  # a matrix that cannot be built is reported, not fatal
+            out.detail(s, f"access matrix unavailable: {exc}")
+    report = RunReport(
+        workdir=workdir,
+        format=options.format,
+        steps=out.steps,
+        checks=results,
+        metrics=metrics.snapshot(),
+        bytes_in=sent.bytes_in,
+        bytes_out=sent.bytes_out,
+        message=shown.decode("utf-8", "replace"),
+        matrix=matrix,
+    )
+    _print_summary(out, report)
+    return report
+
+
+def _send_seed_steps(
+    out: Reporter,
+    sender: AwsSession,
+    resources: Any,
+    message: bytes,
+    workdir: Path,
+    encrypted: Path,
+    options: RunOptions,
+) -> exchange.Sent:
+    signature_path = workdir / seed.SIGNATURE_MEMBER
+    with out.step("4", "Sign message.json as SenderRole (ECDSA_SHA_512, RAW)") as s:
+        seed.precheck(message)
+        signature = kms.sign(sender, resources.signing_key, message)
+        with staged_outputs(force=options.force) as staged:
+            staged.write(signature_path, signature)
+        out.detail(s, f"{signature_path} ({len(signature)}-byte DER signature)")
+    with out.step("5", "Bundle as tar.gz and encrypt (RSAES_OAEP_SHA_256, seed format)") as s:
+        archive = seed.check_fits(seed.bundle(message, signature))
+        out.detail(
+            s,
+            f"tar.gz of message.sig + message.json: {len(archive)} of at most "
+            f"{seed.SEED_PLAINTEXT_LIMIT} bytes",
+        )
+        ciphertext = kms.encrypt(sender, resources.encryption_key, archive)
+        with staged_outputs(force=options.force) as staged:
+            staged.write(encrypted, ciphertext)
+        out.detail(s, f"{encrypted} ({len(ciphertext)} bytes)")
+    return exchange.Sent(
+        format="seed",
+        inputs=(workdir / seed.MESSAGE_MEMBER,),
+        output=encrypted,
+        bytes_in=len(message),
+        bytes_out=len(ciphertext),
+        signed=message,
+        signature=signature,
+        ciphertext_for_checks=ciphertext,
+    )
+
+
+def _send_envelope_steps(
+    out: Reporter,
+    sender: AwsSession,
+    resources: Any,
+    message_path: Path,
+    encrypted: Path,
+    options: RunOptions,
+) -> exchange.Sent:
+    with out.step("4-5", "Sign and encrypt as SenderRole (envelope: 1 Sign + 1 Encrypt)") as s:
+        sent = exchange.send_envelope(
+            sender, resources, [message_path], encrypted, force=options.force
+        )
+        out.detail(
+            s,
+            f"signed a {len(sent.signed)}-byte statement naming the file's SHA-512, "
+            f"the sender key and the recipient key ({len(sent.signature)}-byte "
+            "ECDSA_SHA_512 signature)",
+        )
+        out.detail(
+            s,
+            f"{encrypted} ({sent.bytes_out} bytes; data key wrapped with "
+            "RSAES_OAEP_SHA_256, content in AES-256-GCM chunks)",
+        )
+    return sent
+
+
+def _receive_seed_steps(
+    out: Reporter,
+    s: StepRecord,
+    receiver: AwsSession,
+    resources: Any,
+    encrypted: Path,
+    received_dir: Path,
+    options: RunOptions,
+) -> exchange.Received:
+    ciphertext = encrypted.read_bytes()
+    archive = kms.decrypt(receiver, resources.encryption_key, ciphertext)
+    bundle = seed.unbundle(archive)
+    out.detail(
+        s,
+        f"decrypted {len(archive)} bytes of tar.gz; members checked: exactly "
+        "message.json and message.sig, regular files, within their caps",
+    )
+    with out.step("7", "Verify with KMS Verify, then show the message") as s7:
+        if not kms.verify(receiver, resources.signing_key, bundle.message, bundle.signature):
+            from demo.errors import AuthenticationError
+
+            raise AuthenticationError()
+        out.detail(s7, "SignatureValid: true")
+        with staged_outputs(force=options.force) as staged:
+            staged.write(received_dir / seed.MESSAGE_MEMBER, bundle.message)
+            staged.write(received_dir / seed.SIGNATURE_MEMBER, bundle.signature)
+        for line in bundle.message.decode("utf-8", "replace").splitlines():
+            out.detail(s7, f"| {line}")
+    return exchange.Received(
+        format="seed",
+        source=encrypted,
+        outputs=(received_dir / seed.MESSAGE_MEMBER, received_dir / seed.SIGNATURE_MEMBER),
+        bytes_in=len(ciphertext),
+        bytes_out=len(bundle.message),
+        signed=bundle.message,
+        signature=bundle.signature,
+        files=((seed.MESSAGE_MEMBER, received_dir / seed.MESSAGE_MEMBER, len(bundle.message)),),
+        sender_key_id=resources.signing_key,
+    )
+
+
+def _receive_envelope_steps(
+    out: Reporter,
+    s: StepRecord,
+    receiver: AwsSession,
+    resources: Any,
+    encrypted: Path,
+    received_dir: Path,
+    workdir: Path,
+) -> exchange.Received:
+    evidence_dir = workdir / "evidence"
+    received = exchange.receive_envelope(
+        receiver,
+        resources,
+        encrypted,
+        received_dir,
+        evidence_dir=evidence_dir,
+        sender_public_key=None,
+    )
+    out.detail(
+        s,
+        "decrypted the data key (1 Decrypt), every chunk authenticated, nothing "
+        "written before the signature verified",
+    )
+    with out.step(
+        "7", "Verified with KMS Verify (inside the envelope open); show the message"
+    ) as s7:
+        out.detail(s7, "SignatureValid: true (statement names this recipient key)")
+        for _name, path, size in received.files:
+            out.detail(s7, f"{path} ({size} bytes)")
+        for line in received.files[0][1].read_bytes().decode("utf-8", "replace").splitlines():
+            out.detail(s7, f"| {line}")
+        if received.evidence:
+            out.detail(s7, f"evidence for third parties in {evidence_dir}")
+    return received
+
+
+def _open_tampered_envelope(
+    receiver: AwsSession, resources: Any, encrypted: Path, workdir: Path
+) -> object:
+    tampered = workdir / "tampered.enc"
+    data = bytearray(encrypted.read_bytes())
+    data[-20] ^= 0x01  # inside the last chunk
+    tampered.write_bytes(bytes(data))
+    target = workdir / "tampered-out"
+    target.mkdir(exist_ok=True)
+    try:
+        exchange.receive_envelope(
+            receiver, resources, tampered, target, evidence_dir=None, sender_public_key=None
+        )
+    finally:
+        tampered.unlink(missing_ok=True)
+    if any(target.iterdir()):
+        return "WROTE OUTPUT"
+    return True
+
+
+def _print_summary(out: Reporter, report: RunReport) -> None:
+    m = report.metrics
+    out.say("")
+    out.say(f"{'step':<5} {'seconds':>8} {'KMS':>4} {'STS':>4}  title")
+    for step in report.steps:
+        out.say(
+            f"{step.number:<5} {step.seconds:8.3f} {step.kms_calls:4d} {step.sts_calls:4d}  "
+            f"{step.title}"
+        )
+    total = sum(step.seconds for step in report.steps)
+    out.say(f"{'total':<5} {total:8.3f} {m['kms_calls']:4d} {m['sts_calls']:4d}")
+    calls = ", ".join(f"{name} {n}" for name, n in m["calls"].items())
+    out.say(f"API calls: {calls}")
+    out.say(
+        f"HTTP attempts {m['http_attempts']}; wire bytes sent {m['wire_bytes_sent']}, "
+        f"received {m['wire_bytes_received']}"
+    )
+    out.say(
+        f"message bytes in {report.bytes_in}; encrypted bytes out {report.bytes_out} "
+        f"({report.format} format)"
+    )
+    if report.matrix is not None:
+        out.say("")
+        out.say("Access matrix (from the deployed key policies):")
+        out.say(report.matrix.table())
+    passed = sum(c.passed for c in report.checks)
+    out.say("")
+    verdict = "all expectations met" if report.passed else "EXPECTATIONS FAILED"
+    out.say(f"Checks: {passed}/{len(report.checks)} passed: {verdict}")
