@@ -96,31 +96,32 @@ _GLOBAL_KEYS = (
     "aws:VpcSourceIp",
 )
 KNOWN_CONDITION_KEYS = frozenset(k.lower() for k in _KMS_KEYS + _GLOBAL_KEYS)
-# Keys with a free-form part; the part after the prefix keeps its case for encryption context.
-_CASE_KEEPING_PREFIXES = ("kms:encryptioncontext:", "kms:recipientattestation:")
-_LOWERED_PREFIXES = ("aws:principaltag/", "aws:requesttag/", "aws:resourcetag/")
+# Keys with a free-form part after a prefix (an encryption context key, a tag key).
+_KEY_PREFIXES = (
+    "kms:encryptioncontext:",
+    "kms:recipientattestation:",
+    "aws:principaltag/",
+    "aws:requesttag/",
+    "aws:resourcetag/",
+)
 
 
 def normalize_key(key: object) -> str:
-    """The canonical form of a condition key (names are case-insensitive)."""
+    """The canonical form of a condition key.
+
+    Condition key names are not case-sensitive, the free-form part included: KMS documents
+    that `kms:EncryptionContext:AppName` also matches an `appname` encryption context key.
+    """
     if not isinstance(key, str) or not key:
         raise PolicyError(f"a condition key must be a non-empty string, got {key!r}")
-    lowered = key.lower()
-    for prefix in _CASE_KEEPING_PREFIXES:
-        if lowered.startswith(prefix) and len(key) > len(prefix):
-            return prefix + key[len(prefix) :]
-    return lowered
+    return key.lower()
 
 
 def check_policy_key(key: object) -> str:
     normalized = normalize_key(key)
-    lowered = normalized.lower()
-    if lowered in KNOWN_CONDITION_KEYS:
+    if normalized in KNOWN_CONDITION_KEYS:
         return normalized
-    if any(
-        lowered.startswith(p) and len(lowered) > len(p)
-        for p in _CASE_KEEPING_PREFIXES + _LOWERED_PREFIXES
-    ):
+    if any(normalized.startswith(p) and len(normalized) > len(p) for p in _KEY_PREFIXES):
         return normalized
     raise PolicyError(f"condition key {key!r} is not a KMS or global condition key")
 
@@ -203,6 +204,8 @@ class Clause:
         if self.operator.kind == "null":
             missing = present is None or len(present) == 0
             return (self.values[0].lower() == "true") == missing
+        if self.if_exists and not present:
+            return True
         if self.qualifier == "ForAnyValue":
             if not present:
                 return False
@@ -212,7 +215,7 @@ class Clause:
                 return True
             return all(self._single(v) for v in present)
         if present is None:
-            return self.if_exists or self.operator.negated
+            return self.operator.negated
         if len(present) != 1:
             raise PolicyError(
                 f"context key {self.key_as_written!r} has {len(present)} values; a single-valued "

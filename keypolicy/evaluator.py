@@ -285,7 +285,7 @@ def compile_policy(policy: Mapping[str, Any] | str) -> CompiledPolicy:
 
 @lru_cache(maxsize=256)
 def _compile_cached(policy_json: str) -> CompiledPolicy:
-    return compile_policy(json.loads(policy_json))
+    return compile_policy(policy_json)
 
 
 def decide(

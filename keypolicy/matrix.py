@@ -35,7 +35,7 @@ from .principals import (
 )
 from .template import extract_key_policies, resolve_output
 
-OTHER_ACCOUNT = "210987654321"
+OTHER_ACCOUNT = "444455556666"
 """The account of the matrix's "principal in another account" row (an example account)."""
 
 # (heading, actions) in display order.
