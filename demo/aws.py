@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import botocore.exceptions as bce
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 
 from demo.errors import (
     AccessDeniedError,
@@ -179,7 +180,12 @@ def open_caller_session(
     settings: ClientSettings,
     metrics: CallMetrics,
 ) -> AwsSession:
-    """The caller's own session from the standard credential chain, profile and region."""
+    """The caller's own session from the standard credential chain, profile and region.
+
+    Region: ``--region``, else ``AWS_REGION`` (which the AWS CLI v2 and the other SDKs read
+    but botocore does not), else botocore's own ``AWS_DEFAULT_REGION`` and profile.
+    """
+    region = region or os.environ.get("AWS_REGION") or None
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except bce.ProfileNotFound as exc:
@@ -295,6 +301,10 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
         ) from None
     except (bce.ConnectTimeoutError, bce.ReadTimeoutError) as exc:
         raise AwsServiceError(f"{action} timed out: {exc}") from None
+    except ResponseParserError:
+        raise AwsServiceError(
+            f"{action}: the answer was not an AWS response (is AWS_ENDPOINT_URL right?)"
+        ) from None
     except bce.ParamValidationError as exc:
         raise AwsServiceError(f"{action}: invalid parameters: {exc}") from None
     except bce.BotoCoreError as exc:

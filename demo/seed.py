@@ -122,9 +122,12 @@ def _gunzip(archive: bytes) -> bytes:
 def _check_member(member: tarfile.TarInfo, seen: set[str]) -> None:
     shown = member.name[:80]
     try:
-        tarfile.data_filter(member, _FILTER_DESTINATION)
+        filtered = tarfile.data_filter(member, _FILTER_DESTINATION)
     except tarfile.FilterError as exc:
         raise SeedFormatError(f"unsafe archive member {shown!r}: {exc}") from None
+    if filtered is None or filtered.name != member.name:
+        # The filter strips a leading "/" rather than refusing; a seed archive never has one.
+        raise SeedFormatError(f"unsafe archive member {shown!r}: absolute path")
     if member.name not in MEMBER_CAPS:
         raise SeedFormatError(
             f"unexpected archive member {shown!r}: a seed message holds only "

@@ -1,0 +1,53 @@
+"""Fixtures for the demo's tests: a clean AWS environment and canned AWS answers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+}
+
+
+@pytest.fixture
+def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No AWS variable, no config files, no instance metadata: nothing leaks in."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return tmp_path
+
+
+@pytest.fixture
+def fake_aws_env(clean_aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Credentials and a region, for tests that answer every request themselves."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    return clean_aws_env
+
+
+@pytest.fixture
+def endpoint_env(monkeypatch: pytest.MonkeyPatch, clean_aws_env: Path, deployed_stack: Any) -> Any:
+    """This process talks to the session's local endpoint, as the administrator."""
+    for name, value in deployed_stack.env.items():
+        monkeypatch.setenv(name, value)
+    return deployed_stack
+
+
+@pytest.fixture
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's retry sleeps, recorded instead of slept."""
+    import botocore.endpoint
+
+    slept: list[float] = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", slept.append)
+    return slept
