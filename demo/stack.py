@@ -25,6 +25,11 @@ OUTPUT_NAMES = (
     "ReceiverRoleArn",
 )
 MAX_OUTPUTS_FILE_BYTES = 1 << 20
+# Stack states whose resources and outputs are in place (UPDATE_ROLLBACK_COMPLETE: the
+# previous version is). ROLLBACK_COMPLETE is a failed creation: nothing usable remains.
+DEPLOYED_STATUSES = frozenset(
+    {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ def outputs_from_stack(session: AwsSession, stack_name: str) -> dict[str, str]:
         raise NotDeployedError(f"stack {stack_name!r} not found: deploy it first")
     stack = stacks[0]
     status = stack.get("StackStatus", "")
-    if not status.endswith("_COMPLETE") or status.startswith("DELETE"):
+    if status not in DEPLOYED_STATUSES:
         raise NotDeployedError(
             f"stack {stack_name!r} is {status}, not deployed: finish or repeat the deploy first"
         )
