@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .actions import ADMIN_ACTIONS
+from .actions import ADMIN_ACTIONS, KMS_ACTIONS
 from .conditions import Clause
 from .errors import PolicyError
 from .evaluator import CompiledPolicy, Outcome, Statement, compile_policy, request_context_for
@@ -38,8 +38,9 @@ from .template import extract_key_policies, resolve_output
 OTHER_ACCOUNT = "444455556666"
 """The account of the matrix's "principal in another account" row (an example account)."""
 
-# (heading, actions) in display order.
-COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+# (heading, actions) in display order; "Other" holds every remaining KMS action, so no grant
+# in a key policy can stay out of the matrix.
+_NAMED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Encrypt", ("kms:Encrypt",)),
     ("Decrypt", ("kms:Decrypt",)),
     ("ReEncrypt*", ("kms:ReEncryptFrom", "kms:ReEncryptTo")),
@@ -58,6 +59,10 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("DescribeKey", ("kms:DescribeKey",)),
     ("Admin", ADMIN_ACTIONS),
 )
+OTHER_ACTIONS: tuple[str, ...] = tuple(
+    a for a in KMS_ACTIONS if not any(a in group for _h, group in _NAMED_COLUMNS)
+)
+COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (*_NAMED_COLUMNS, ("Other", OTHER_ACTIONS))
 
 _SYMBOL = {
     Outcome.ALLOW: "yes",
@@ -144,9 +149,9 @@ def standard_principals(
             short = arn.split(":", 5)[-1]
             rows[f"Admin {short}"] = session_for(arn) if caller.kind == "role" else arn
     else:
-        rows["Account admins (IAM)"] = f"arn:{partition}:iam::{account}:role/Admin"
+        rows["Account admins"] = f"arn:{partition}:iam::{account}:role/Admin"
     rows["Account root user"] = f"arn:{partition}:iam::{account}:root"
-    rows["Other, same account"] = f"arn:{partition}:iam::{account}:role/AnyOtherRole"
+    rows["Other in account"] = f"arn:{partition}:iam::{account}:role/AnyOtherRole"
     rows["Another account"] = f"arn:{partition}:iam::{other_account}:role/AnyRole"
     rows["Anyone"] = ANYONE
     return rows
@@ -275,7 +280,12 @@ LEGEND = (
     "DENY = explicitly denied",
     "[n]  = see note n under the table (conditions, or a group whose actions differ)",
 )
-_HEADINGS = {"ReEncrypt*": "ReEnc*", "GenDataKey*": "GenDK*", "GetPublicKey": "GetPubKey"}
+_HEADINGS = {
+    "ReEncrypt*": "ReEnc*",
+    "GenDataKey*": "GenDK*",
+    "GetPublicKey": "GetPubKey",
+    "DescribeKey": "Describe",
+}
 _ROW_LABEL_WIDTH = 20
 _WORDS = {
     Outcome.ALLOW: "allowed",

@@ -1,0 +1,112 @@
+"""The intended least-privilege access matrix of the app, and the check against it.
+
+Written out by hand from the design (docs/ACCESS-MATRIX.md), not derived from the stack's
+code: the check compares what the synthesized key policies grant with this, cell by cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from keypolicy import Outcome
+from keypolicy.matrix import AccessMatrix, from_template
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ENCRYPTION_KEY = "alias/sample-encrypt-decrypt-key"
+SIGNING_KEY = "alias/sample-sign-verify-key"
+
+# What the account's administrators may do to a key: manage it, never use it, never grant it.
+STACK_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+OAEP_256 = ("kms:EncryptionAlgorithm = RSAES_OAEP_SHA_256",)
+ECDSA_512 = ("kms:SigningAlgorithm = ECDSA_SHA_512",)
+
+# A cell: (outcome, conditions, deciding statements). Cells not listed: denied, no conditions.
+Cell = tuple[Outcome, tuple[str, ...], tuple[str, ...]]
+
+
+def _administration(outcome: Outcome) -> dict[str, Cell]:
+    return {action: (outcome, (), ("KeyAdministration",)) for action in STACK_ADMIN_ACTIONS}
+
+
+def _per_key(sender: dict[str, Cell], receiver: dict[str, Cell]) -> dict[str, dict[str, Cell]]:
+    return {
+        "SenderRole": {**_administration(Outcome.VIA_IAM), **sender},
+        "ReceiverRole": {**_administration(Outcome.VIA_IAM), **receiver},
+        "Account admins": _administration(Outcome.VIA_IAM),
+        "Account root user": _administration(Outcome.ALLOW),
+        "Other in account": _administration(Outcome.VIA_IAM),
+        "Another account": {},
+        "Anyone": {},
+    }
+
+
+INTENDED: dict[str, dict[str, dict[str, Cell]]] = {
+    ENCRYPTION_KEY: _per_key(
+        sender={
+            "kms:Encrypt": (Outcome.ALLOW, OAEP_256, ("SenderEncrypt",)),
+            "kms:GetPublicKey": (Outcome.ALLOW, (), ("SenderGetPublicKey",)),
+        },
+        receiver={"kms:Decrypt": (Outcome.ALLOW, OAEP_256, ("ReceiverDecrypt",))},
+    ),
+    SIGNING_KEY: _per_key(
+        sender={"kms:Sign": (Outcome.ALLOW, ECDSA_512, ("SenderSign",))},
+        receiver={
+            "kms:Verify": (Outcome.ALLOW, ECDSA_512, ("ReceiverVerify",)),
+            "kms:GetPublicKey": (Outcome.ALLOW, (), ("ReceiverGetPublicKey",)),
+        },
+    ),
+}
+DENIED: Cell = (Outcome.IMPLICIT_DENY, (), ())
+
+
+def app_matrix(template: Mapping[str, Any]) -> AccessMatrix:
+    return from_template(template, account=ACCOUNT, region=REGION)
+
+
+def least_privilege_violations(
+    matrix: AccessMatrix,
+    intended: Mapping[str, Mapping[str, Mapping[str, Cell]]] = INTENDED,
+) -> list[str]:
+    """Every difference between `matrix` and the intended matrix, one line each."""
+    found: list[str] = []
+    keys = {key.label: key for key in matrix.keys}
+    if set(keys) != set(intended):
+        found.append(f"keys are {sorted(keys)}, intended {sorted(intended)}")
+    for label in sorted(set(keys) & set(intended)):
+        rows = keys[label].rows
+        if set(rows) != set(intended[label]):
+            extra = sorted(set(rows) - set(intended[label]))
+            missing = sorted(set(intended[label]) - set(rows))
+            found.append(f"{label}: unexpected rows {extra}, missing rows {missing}")
+        for row in sorted(set(rows) & set(intended[label])):
+            for action, permission in rows[row].items():
+                actual = (permission.outcome, permission.conditions, permission.statements)
+                if permission.denied_when or permission.otherwise is not None:
+                    actual += (permission.denied_when, permission.otherwise)  # type: ignore[assignment]
+                wanted = intended[label][row].get(action, DENIED)
+                if actual != wanted:
+                    found.append(f"{label}: {row} {action} is {actual}, intended {wanted}")
+            for action in sorted(set(intended[label][row]) - set(rows[row])):
+                found.append(f"{label}: {row} {action} is not a column of the matrix")
+    return found
