@@ -11,9 +11,13 @@ The crypto and authorization logic lives in :mod:`local_endpoint.kms_crypto` and
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
+import keypolicy
+from local_endpoint import kms_operations
 from local_endpoint.patching import Patcher, Registry
 
 REGISTRY = Registry()
@@ -22,6 +26,7 @@ KMS_MODELS = "moto.kms.models"
 KMS_RESPONSES = "moto.kms.responses"
 CFN_MODELS = "moto.cloudformation.models"
 CFN_RESPONSES = "moto.cloudformation.responses"
+STS_MODELS = "moto.sts.models"
 STS_RESPONSES = "moto.sts.responses"
 
 
@@ -199,3 +204,318 @@ def kms_policy_name_optional(patcher: Patcher) -> None:
         original("default" if policy_name is None else policy_name)
 
     patcher.replace(responses, "_assert_default_policy", assert_default_policy)
+
+
+def _requested_key(response: Any, parameter: str = "KeyId") -> Any | None:
+    """The key a KMS request names (by ID, ARN, alias or alias ARN); None if it names none.
+
+    An unknown key raises moto's NotFoundException, as moto's own handlers do.
+    """
+    key_id = response._get_param(parameter)
+    if not key_id:
+        return None
+    response._validate_key_id(key_id)
+    return response.kms_backend.describe_key(key_id)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@REGISTRY.patch("kms_rsa_oaep", module=KMS_RESPONSES)
+def kms_rsa_oaep(patcher: Patcher) -> None:
+    """RSA Encrypt and Decrypt are RSAES-OAEP (SHA-1 or SHA-256), with OAEP's plaintext limit.
+
+    KMS API reference, Encrypt: an RSA key encrypts with RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256,
+    so "ciphertext that was encrypted by using the public key ... outside of AWS KMS" decrypts
+    with Decrypt; the plaintext limit for RSA_4096 is 446 bytes (SHA-256) or 470 (SHA-1), and
+    the ciphertext is the modulus length (512 bytes). moto 5.2.5 uses its own symmetric format
+    (106- or 510-byte ciphertexts) and has no limit, so offline ciphertexts fail to decrypt.
+    """
+    from moto.kms.responses import KmsResponse
+
+    original_encrypt = KmsResponse.encrypt
+    original_decrypt = KmsResponse.decrypt
+
+    def encrypt(self: Any) -> str:
+        key = _requested_key(self)
+        algorithm = self._get_param("EncryptionAlgorithm")
+        if key is None or not kms_operations.is_rsa(key) or algorithm not in OAEP:
+            return original_encrypt(self)
+        ciphertext = kms_operations.rsa_encrypt(key, algorithm, self._get_param("Plaintext"))
+        return json.dumps(
+            {"CiphertextBlob": _b64(ciphertext), "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
+        )
+
+    def decrypt(self: Any) -> str:
+        key = _requested_key(self)
+        algorithm = self._get_param("EncryptionAlgorithm")
+        if key is None or not kms_operations.is_rsa(key) or algorithm not in OAEP:
+            return original_decrypt(self)
+        plaintext = kms_operations.rsa_decrypt(key, algorithm, self._get_param("CiphertextBlob"))
+        return json.dumps(
+            {"Plaintext": _b64(plaintext), "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
+        )
+
+    patcher.replace(KmsResponse, "encrypt", encrypt)
+    patcher.replace(KmsResponse, "decrypt", decrypt)
+
+
+OAEP = tuple(kms_operations.OAEP_HASHES)
+
+
+@REGISTRY.patch("kms_encryption_algorithm_checked", module=KMS_RESPONSES)
+def kms_encryption_algorithm_checked(patcher: Patcher) -> None:
+    """EncryptionAlgorithm must suit the key: RSA keys need RSAES_OAEP_SHA_1 or _SHA_256.
+
+    KMS API reference, Encrypt and Decrypt: EncryptionAlgorithm defaults to SYMMETRIC_DEFAULT,
+    "the only supported algorithm that is valid for symmetric encryption KMS keys"; an RSA key
+    refuses it with InvalidKeyUsageException ("Algorithm SYMMETRIC_DEFAULT is incompatible with
+    key spec RSA_4096."). moto 5.2.5 ignores the parameter.
+    """
+    from moto.kms.responses import KmsResponse
+
+    def checked(original: Any) -> Any:
+        def handler(self: Any) -> Any:
+            key = _requested_key(self)
+            if key is not None and key.key_usage == kms_operations.ENCRYPT_DECRYPT:
+                algorithm = self._get_param("EncryptionAlgorithm")
+                kms_operations.require_encryption_algorithm(key, algorithm)
+            return original(self)
+
+        return handler
+
+    for operation in ("encrypt", "decrypt"):
+        patcher.replace(KmsResponse, operation, checked(getattr(KmsResponse, operation)))
+
+
+@REGISTRY.patch("kms_sign_verify_message_types", module=KMS_RESPONSES)
+def kms_sign_verify_message_types(patcher: Patcher) -> None:
+    """Sign and Verify: RAW messages up to 4096 bytes, DIGEST is not hashed again.
+
+    KMS API reference, Sign: "To sign a message of up to 4096 bytes, use RAW"; larger messages
+    are hashed by the caller and sent as MessageType DIGEST, which KMS signs as given (a digest
+    of the algorithm's hash length), so the signature verifies offline against the original
+    message. Verify answers KMSInvalidSignatureException for a signature that does not verify.
+    RSASSA-PSS uses a salt as long as the digest. moto 5.2.5 accepts RAW messages of any size,
+    hashes a DIGEST again, and answers SignatureValid false.
+    """
+    from moto.kms.responses import KmsResponse
+
+    original_sign = KmsResponse.sign
+    original_verify = KmsResponse.verify
+
+    def message_of(self: Any) -> bytes:
+        message = self._get_param("Message")
+        if not message:
+            raise kms_operations.validation_error(
+                "1 validation error detected: Value at 'message' failed to satisfy constraint: "
+                "Member must have length greater than or equal to 1"
+            )
+        return message
+
+    def sign(self: Any) -> Any:
+        key = _requested_key(self)
+        if key is None or key.key_usage != kms_operations.SIGN_VERIFY:
+            return original_sign(self)
+        algorithm = kms_operations.require_signing_algorithm(
+            key, self._get_param("SigningAlgorithm")
+        )
+        message_type = self._get_param("MessageType")
+        signature = kms_operations.sign(key, algorithm, message_of(self), message_type)
+        return json.dumps(
+            {"KeyId": key.arn, "Signature": _b64(signature), "SigningAlgorithm": algorithm}
+        )
+
+    def verify(self: Any) -> Any:
+        key = _requested_key(self)
+        if key is None or key.key_usage != kms_operations.SIGN_VERIFY:
+            return original_verify(self)
+        algorithm = kms_operations.require_signing_algorithm(
+            key, self._get_param("SigningAlgorithm")
+        )
+        signature = base64.b64decode(self._get_param("Signature") or "")
+        message_type = self._get_param("MessageType")
+        kms_operations.verify(key, algorithm, message_of(self), signature, message_type)
+        return json.dumps({"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm})
+
+    patcher.replace(KmsResponse, "sign", sign)
+    patcher.replace(KmsResponse, "verify", verify)
+
+
+@REGISTRY.patch("kms_key_usage_enforced", module=KMS_RESPONSES)
+def kms_key_usage_enforced(patcher: Patcher) -> None:
+    """A key is used only as its KeyUsage says: no Encrypt with SIGN_VERIFY, no Sign with
+    ENCRYPT_DECRYPT.
+
+    KMS developer guide, "Key usage": an asymmetric key is for encryption or for signing,
+    never both; other operations answer InvalidKeyUsageException ("ARN key usage is SIGN_VERIFY
+    which is not valid for Encrypt."). moto 5.2.5 encrypts with a SIGN_VERIFY key.
+    """
+    from moto.kms.responses import KmsResponse
+
+    required = {
+        "encrypt": ("Encrypt", kms_operations.ENCRYPT_DECRYPT),
+        "decrypt": ("Decrypt", kms_operations.ENCRYPT_DECRYPT),
+        "generate_data_key": ("GenerateDataKey", kms_operations.ENCRYPT_DECRYPT),
+        "sign": ("Sign", kms_operations.SIGN_VERIFY),
+        "verify": ("Verify", kms_operations.SIGN_VERIFY),
+    }
+
+    def enforced(original: Any, operation: str, usage: str) -> Any:
+        def handler(self: Any) -> Any:
+            key = _requested_key(self)
+            if key is not None:
+                kms_operations.require_usage(key, usage, operation)
+            return original(self)
+
+        return handler
+
+    for method, (operation, usage) in required.items():
+        original = getattr(KmsResponse, method)
+        patcher.replace(KmsResponse, method, enforced(original, operation, usage))
+
+
+@REGISTRY.patch("kms_get_public_key_metadata", module=KMS_RESPONSES)
+def kms_get_public_key_metadata(patcher: Patcher) -> None:
+    """GetPublicKey returns the key ARN, KeySpec, KeyUsage and the usage's algorithms.
+
+    KMS API reference, GetPublicKey response: KeyId (the key ARN), PublicKey, KeySpec,
+    CustomerMasterKeySpec (deprecated), KeyUsage, and EncryptionAlgorithms or
+    SigningAlgorithms. moto 5.2.5 omits KeySpec and answers the bare key ID.
+    """
+    from moto.kms.responses import KmsResponse
+
+    def get_public_key(self: Any) -> str:
+        key = _requested_key(self)
+        key, public_key = self.kms_backend.get_public_key(key.id)
+        return json.dumps(kms_operations.public_key_response(key, public_key))
+
+    patcher.replace(KmsResponse, "get_public_key", get_public_key)
+
+
+# -- authorization ------------------------------------------------------------------------------
+
+
+@REGISTRY.patch("kms_key_policy_enforced", module=KMS_RESPONSES)
+def kms_key_policy_enforced(patcher: Patcher) -> None:
+    """Every KMS request is authorized against the key's policy for the calling principal.
+
+    KMS developer guide, "Key policies": "Every KMS key must have exactly one key policy";
+    it is the primary way to control access, and a role ARN in it covers that role's sessions.
+    A refusal is AccessDeniedException (HTTP 400, JSON), naming principal, action and key.
+    moto 5.2.5 only honours an explicit Deny of DescribeKey, and its IAM mode ignores key
+    policies and answers KMS denials as XML.
+    """
+    from moto.kms.responses import KmsResponse
+
+    from local_endpoint import authorization
+
+    original_call_action = KmsResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        operation = self._get_action()
+        params = json.loads(self.body) if self.body else {}
+        request = authorization.KmsRequest(operation, params)
+        caller = authorization.identify(self.get_access_key(), self.current_account)
+        key_id = authorization.key_id_of(request)
+        key = None
+        if key_id:
+            try:
+                key = self.kms_backend.describe_key(key_id)
+            except KeyError:
+                return original_call_action(self)  # moto answers NotFoundException
+        try:
+            denial = authorization.authorize_kms(request, caller, key)
+        except keypolicy.PolicyError as error:
+            authorization.log(f"cannot evaluate the key policy of {key_id}: {error}")
+            return _json_error(self, 500, "KMSInternalException", f"key policy: {error}")
+        if denial is None:
+            return original_call_action(self)
+        authorization.log(f"denied: {denial.message}")
+        return _json_error(self, 400, "AccessDeniedException", denial.message)
+
+    patcher.replace(KmsResponse, "call_action", call_action)
+
+
+def _json_error(response: Any, status: int, code: str, message: str) -> tuple[int, dict, str]:
+    """An AWS JSON-protocol error: {"__type": code, "message": ...} with x-amzn-ErrorType."""
+    headers = dict(response.response_headers)
+    headers.update({"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code})
+    return status, headers, json.dumps({"__type": code, "message": message})
+
+
+@REGISTRY.patch("sts_caller_identity_is_iam_user", module=STS_MODELS)
+def sts_caller_identity_is_iam_user(patcher: Patcher) -> None:
+    """GetCallerIdentity for the deploying credentials answers an IAM user ARN.
+
+    STS API reference, GetCallerIdentity: an IAM user's Arn is arn:aws:iam::ACCOUNT:user/NAME
+    and its UserId starts with AIDA. moto 5.2.5 answers arn:aws:sts::ACCOUNT:user/moto (not an
+    ARN AWS issues) with an access key as UserId for keys it did not issue. Here those keys are
+    the administrator, arn:aws:iam::123456789012:user/local-admin, in every message.
+    """
+    from moto.sts import models
+
+    from local_endpoint import authorization
+
+    original = models.STSBackend.get_caller_identity
+
+    def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
+        user_id, arn, account = original(self, access_key_id, region)
+        if arn == f"arn:aws:sts::{self.account_id}:user/moto":
+            return ADMINISTRATOR_USER_ID, authorization.administrator_arn(account), account
+        return user_id, arn, account
+
+    patcher.replace(models.STSBackend, "get_caller_identity", get_caller_identity)
+
+
+ADMINISTRATOR_USER_ID = "AIDAEXAMPLELOCALADMIN"
+
+
+@REGISTRY.patch("sts_trust_policy_enforced", module=STS_RESPONSES)
+def sts_trust_policy_enforced(patcher: Patcher) -> None:
+    """AssumeRole honours the role's trust policy, sts:ExternalId conditions included.
+
+    IAM User Guide, "Role trust policies" and STS API reference, AssumeRole: the role must
+    exist and its trust policy must allow the caller (an account principal delegates to the
+    caller's IAM policies); otherwise AccessDenied, "User: ARN is not authorized to perform:
+    sts:AssumeRole on resource: ROLE_ARN". moto 5.2.5 issues credentials for any role ARN, even
+    one that does not exist.
+    """
+    from moto.sts.responses import TokenResponse
+
+    from local_endpoint import authorization, trust_policy
+
+    original = TokenResponse.assume_role
+
+    def assume_role(self: Any) -> Any:
+        role_arn = self._get_param("RoleArn")
+        caller = authorization.identify(self.get_access_key(), self.current_account)
+        role = authorization.find_role(caller.account, role_arn or "")
+        try:
+            denial = authorization.authorize_assume_role(
+                caller,
+                role,
+                role_arn,
+                self._get_param("ExternalId"),
+                self._get_param("RoleSessionName"),
+            )
+        except trust_policy.TrustPolicyError as error:
+            authorization.log(f"cannot evaluate the trust policy of {role_arn}: {error}")
+            return _query_error(403, "AccessDenied", f"trust policy not understood: {error}")
+        if denial is not None:
+            authorization.log(f"denied: {denial.message}")
+            return _query_error(403, "AccessDenied", denial.message)
+        return original(self)
+
+    patcher.replace(TokenResponse, "assume_role", assume_role)
+
+
+def _query_error(status: int, code: str, message: str) -> tuple[str, dict[str, Any]]:
+    """An AWS query-protocol (XML) error, as STS sends it."""
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+        f"<Type>Sender</Type><Code>{code}</Code><Message>{xml_escape(message)}</Message>"
+        "</Error><RequestId>local-endpoint</RequestId></ErrorResponse>"
+    )
+    return body, {"status": status, "Content-Type": "text/xml"}
