@@ -36,9 +36,9 @@ from envelope.keys import (
     SignatureVerifier,
     Signer,
 )
-from envelope.seal import PlainFile, SealResult, seal
+from envelope.sealing import PlainFile, SealResult, seal
 from envelope.statement import Statement
-from envelope.unseal import ReceivedFile, Unsealed, unseal
+from envelope.unsealing import ReceivedFile, Unsealed, unseal
 
 __all__ = [
     "AUTHENTICATION_FAILED",

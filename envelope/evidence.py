@@ -13,7 +13,7 @@ from pathlib import Path
 
 from envelope.errors import EnvelopeUsageError, OutputExistsError
 from envelope.keys import PublicKeyVerifier
-from envelope.unseal import Unsealed
+from envelope.unsealing import Unsealed
 
 STATEMENT_FILE = "statement.json"
 SIGNATURE_FILE = "statement.sig"

@@ -139,6 +139,16 @@ def unseal(
                 raise
 
 
+def statement_binds(statement: Statement, *, recipient: str, sender: str) -> bool:
+    """Recipient binding (Davis 2001): the signed statement must name this reader's key as
+    recipient and the expected key as sender; a forwarded message names someone else."""
+    return (
+        statement.format == FORMAT_ID
+        and statement.recipient == recipient
+        and statement.sender == sender
+    )
+
+
 def _finish(
     statement_bytes: bytes,
     signature: bytes,
@@ -149,11 +159,10 @@ def _finish(
 ) -> Unsealed:
     statement = parse_statement(statement_bytes)
     manifest = b"".join(manifest_line(p.hasher.hexdigest(), p.name) for p in sink.done)
+    if not statement_binds(statement, recipient=unwrapper.key_id, sender=verifier.key_id):
+        raise EnvelopeAuthenticationError()
     if (
-        statement.format != FORMAT_ID
-        or statement.recipient != unwrapper.key_id
-        or statement.sender != verifier.key_id
-        or statement.files != len(sink.done)
+        statement.files != len(sink.done)
         or statement.bytes != sum(p.size for p in sink.done)
         or statement.manifest_sha512 != hashlib.sha512(manifest).hexdigest()
     ):
