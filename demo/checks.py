@@ -28,7 +28,7 @@ class CheckResult:
 
     def line(self) -> str:
         mark = "PASS" if self.passed else "FAIL"
-        return f"{mark}  {self.expectation:<58} -> {self.outcome}"
+        return f"{mark}  {self.expectation:<64} -> {self.outcome}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"expectation": self.expectation, "outcome": self.outcome, "passed": self.passed}

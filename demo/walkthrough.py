@@ -26,9 +26,9 @@ from demo.aws import (
     assume_role,
     open_caller_session,
 )
-from demo.errors import UsageError
+from demo.errors import AuthenticationError, InputRefusedError, UsageError
 from demo.files import staged_outputs
-from demo.stack import ResourceOptions, discover
+from demo.stack import ResourceOptions, Resources, discover
 
 SAMPLE_MESSAGE = {
     "message": "The Magic Words are Squeamish Ossifrage",
@@ -181,26 +181,15 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
         out.detail(s, f"{message_path} ({len(message)} bytes, valid JSON)")
 
     encrypted = workdir / "message.enc"
+    received_dir = workdir / "received"
+    received_dir.mkdir(exist_ok=True)
+    parties = Parties(admin, sender, resources, options.external_id)
     if options.format == "seed":
-        sent = _send_seed_steps(out, sender, resources, message, workdir, encrypted, options)
+        sent, received = _seed_steps(out, parties, message, workdir, encrypted, options)
     else:
-        sent = _send_envelope_steps(out, sender, resources, message_path, encrypted, options)
-
-    with out.step("6", "Assume ReceiverRole; decrypt and extract safely") as s:
-        receiver = assume_role(
-            admin, resources.receiver_role_arn, party="receiver", external_id=options.external_id
-        )
-        out.detail(s, f"now {receiver.principal}")
-        received_dir = workdir / "received"
-        received_dir.mkdir(exist_ok=True)
-        if options.format == "seed":
-            received = _receive_seed_steps(
-                out, s, receiver, resources, encrypted, received_dir, options
-            )
-        else:
-            received = _receive_envelope_steps(
-                out, s, receiver, resources, encrypted, received_dir, workdir
-            )
+        sent, received = _envelope_steps(out, parties, message_path, workdir, encrypted, options)
+    receiver = parties.receiver
+    assert receiver is not None  # steps 6 assumed it
     shown = received.signed if options.format == "seed" else received.files[0][1].read_bytes()
 
     checks_extra: list[tuple[str, Callable[[], bool | object]]] = []
@@ -246,15 +235,37 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
     return report
 
 
-def _send_seed_steps(
+@dataclass
+class Parties:
+    admin: AwsSession
+    sender: AwsSession
+    resources: Resources
+    external_id: str | None
+    receiver: AwsSession | None = None
+
+    def assume_receiver(self) -> AwsSession:
+        self.receiver = assume_role(
+            self.admin,
+            self.resources.receiver_role_arn,
+            party="receiver",
+            external_id=self.external_id,
+        )
+        return self.receiver
+
+
+RECEIVER_STEP = "Assume ReceiverRole; decrypt and extract safely"
+
+
+def _seed_steps(
     out: Reporter,
-    sender: AwsSession,
-    resources: Any,
+    parties: Parties,
     message: bytes,
     workdir: Path,
     encrypted: Path,
     options: RunOptions,
-) -> exchange.Sent:
+) -> tuple[exchange.Sent, exchange.Received]:
+    """Steps 4-7 in the seed format: every step is its own KMS call, as in the blog post."""
+    sender, resources = parties.sender, parties.resources
     signature_path = workdir / seed.SIGNATURE_MEMBER
     with out.step("4", "Sign message.json as SenderRole (ECDSA_SHA_512, RAW)") as s:
         seed.precheck(message)
@@ -273,7 +284,32 @@ def _send_seed_steps(
         with staged_outputs(force=options.force) as staged:
             staged.write(encrypted, ciphertext)
         out.detail(s, f"{encrypted} ({len(ciphertext)} bytes)")
-    return exchange.Sent(
+    with out.step("6", RECEIVER_STEP) as s:
+        receiver = parties.assume_receiver()
+        out.detail(s, f"now {receiver.principal}")
+        decrypted = kms.decrypt(receiver, resources.encryption_key, encrypted.read_bytes())
+        try:
+            bundle = seed.unbundle(decrypted)
+        except seed.SeedFormatError as exc:
+            raise InputRefusedError(f"refused: {exc}") from None
+        out.detail(
+            s,
+            f"decrypted {len(decrypted)} bytes of tar.gz; exactly message.json and message.sig, "
+            "regular files within their caps, read in memory (nothing extracted yet)",
+        )
+    received_dir = workdir / "received"
+    outputs = (received_dir / seed.MESSAGE_MEMBER, received_dir / seed.SIGNATURE_MEMBER)
+    with out.step("7", "Verify with KMS Verify, then show the message") as s:
+        if not kms.verify(receiver, resources.signing_key, bundle.message, bundle.signature):
+            raise AuthenticationError()
+        out.detail(s, "SignatureValid: true")
+        with staged_outputs(force=options.force) as staged:
+            staged.write(outputs[0], bundle.message)
+            staged.write(outputs[1], bundle.signature)
+        out.detail(s, f"wrote {outputs[0]} and {outputs[1].name} only after verifying")
+        for line in bundle.message.decode("utf-8", "replace").splitlines():
+            out.detail(s, f"| {line}")
+    sent = exchange.Sent(
         format="seed",
         inputs=(workdir / seed.MESSAGE_MEMBER,),
         output=encrypted,
@@ -283,109 +319,71 @@ def _send_seed_steps(
         signature=signature,
         ciphertext_for_checks=ciphertext,
     )
-
-
-def _send_envelope_steps(
-    out: Reporter,
-    sender: AwsSession,
-    resources: Any,
-    message_path: Path,
-    encrypted: Path,
-    options: RunOptions,
-) -> exchange.Sent:
-    with out.step("4-5", "Sign and encrypt as SenderRole (envelope: 1 Sign + 1 Encrypt)") as s:
-        sent = exchange.send_envelope(
-            sender, resources, [message_path], encrypted, force=options.force
-        )
-        out.detail(
-            s,
-            f"signed a {len(sent.signed)}-byte statement naming the file's SHA-512, "
-            f"the sender key and the recipient key ({len(sent.signature)}-byte "
-            "ECDSA_SHA_512 signature)",
-        )
-        out.detail(
-            s,
-            f"{encrypted} ({sent.bytes_out} bytes; data key wrapped with "
-            "RSAES_OAEP_SHA_256, content in AES-256-GCM chunks)",
-        )
-    return sent
-
-
-def _receive_seed_steps(
-    out: Reporter,
-    s: StepRecord,
-    receiver: AwsSession,
-    resources: Any,
-    encrypted: Path,
-    received_dir: Path,
-    options: RunOptions,
-) -> exchange.Received:
-    ciphertext = encrypted.read_bytes()
-    archive = kms.decrypt(receiver, resources.encryption_key, ciphertext)
-    bundle = seed.unbundle(archive)
-    out.detail(
-        s,
-        f"decrypted {len(archive)} bytes of tar.gz; members checked: exactly "
-        "message.json and message.sig, regular files, within their caps",
-    )
-    with out.step("7", "Verify with KMS Verify, then show the message") as s7:
-        if not kms.verify(receiver, resources.signing_key, bundle.message, bundle.signature):
-            from demo.errors import AuthenticationError
-
-            raise AuthenticationError()
-        out.detail(s7, "SignatureValid: true")
-        with staged_outputs(force=options.force) as staged:
-            staged.write(received_dir / seed.MESSAGE_MEMBER, bundle.message)
-            staged.write(received_dir / seed.SIGNATURE_MEMBER, bundle.signature)
-        for line in bundle.message.decode("utf-8", "replace").splitlines():
-            out.detail(s7, f"| {line}")
-    return exchange.Received(
+    received = exchange.Received(
         format="seed",
         source=encrypted,
-        outputs=(received_dir / seed.MESSAGE_MEMBER, received_dir / seed.SIGNATURE_MEMBER),
+        outputs=outputs,
         bytes_in=len(ciphertext),
         bytes_out=len(bundle.message),
         signed=bundle.message,
         signature=bundle.signature,
-        files=((seed.MESSAGE_MEMBER, received_dir / seed.MESSAGE_MEMBER, len(bundle.message)),),
+        files=((seed.MESSAGE_MEMBER, outputs[0], len(bundle.message)),),
         sender_key_id=resources.signing_key,
     )
+    return sent, received
 
 
-def _receive_envelope_steps(
+def _envelope_steps(
     out: Reporter,
-    s: StepRecord,
-    receiver: AwsSession,
-    resources: Any,
-    encrypted: Path,
-    received_dir: Path,
+    parties: Parties,
+    message_path: Path,
     workdir: Path,
-) -> exchange.Received:
+    encrypted: Path,
+    options: RunOptions,
+) -> tuple[exchange.Sent, exchange.Received]:
+    """Steps 4-7 in the envelope format: one seal (Sign + Encrypt), one unseal."""
+    resources = parties.resources
+    with out.step("4-5", "Sign and encrypt as SenderRole (envelope: 1 Sign + 1 Encrypt)") as s:
+        sent = exchange.send_envelope(
+            parties.sender, resources, [message_path], encrypted, force=options.force
+        )
+        out.detail(
+            s,
+            f"signed a {len(sent.signed)}-byte statement naming the file's SHA-512, the sender "
+            f"key and the recipient key ({len(sent.signature)}-byte ECDSA_SHA_512 signature)",
+        )
+        out.detail(
+            s,
+            f"{encrypted} ({sent.bytes_out} bytes; data key wrapped with RSAES_OAEP_SHA_256, "
+            "content in AES-256-GCM chunks)",
+        )
     evidence_dir = workdir / "evidence"
-    received = exchange.receive_envelope(
-        receiver,
-        resources,
-        encrypted,
-        received_dir,
-        evidence_dir=evidence_dir,
-        sender_public_key=None,
-    )
-    out.detail(
-        s,
-        "decrypted the data key (1 Decrypt), every chunk authenticated, nothing "
-        "written before the signature verified",
-    )
     with out.step(
-        "7", "Verified with KMS Verify (inside the envelope open); show the message"
-    ) as s7:
-        out.detail(s7, "SignatureValid: true (statement names this recipient key)")
+        "6", "Assume ReceiverRole; decrypt and verify (envelope: 1 Decrypt + 1 Verify)"
+    ) as s:
+        receiver = parties.assume_receiver()
+        out.detail(s, f"now {receiver.principal}")
+        received = exchange.receive_envelope(
+            receiver,
+            resources,
+            encrypted,
+            workdir / "received",
+            evidence_dir=evidence_dir,
+            force=options.force,
+        )
+        out.detail(
+            s,
+            "every chunk authenticated and the statement verified (it names this recipient "
+            "key) before anything was written",
+        )
+    with out.step("7", "Show the verified message and the evidence") as s:
         for _name, path, size in received.files:
-            out.detail(s7, f"{path} ({size} bytes)")
+            out.detail(s, f"{path} ({size} bytes)")
         for line in received.files[0][1].read_bytes().decode("utf-8", "replace").splitlines():
-            out.detail(s7, f"| {line}")
+            out.detail(s, f"| {line}")
         if received.evidence:
-            out.detail(s7, f"evidence for third parties in {evidence_dir}")
-    return received
+            out.detail(s, f"evidence for third parties: {evidence_dir} (see VERIFY.txt)")
+    return sent, received
 
 
 def _open_tampered_envelope(
@@ -398,14 +396,14 @@ def _open_tampered_envelope(
     target = workdir / "tampered-out"
     target.mkdir(exist_ok=True)
     try:
-        exchange.receive_envelope(
-            receiver, resources, tampered, target, evidence_dir=None, sender_public_key=None
-        )
+        exchange.receive_envelope(receiver, resources, tampered, target, evidence_dir=None)
+    except AuthenticationError:
+        if any(target.iterdir()):
+            return "WROTE OUTPUT"
+        raise
     finally:
         tampered.unlink(missing_ok=True)
-    if any(target.iterdir()):
-        return "WROTE OUTPUT"
-    return True
+    return "ACCEPTED"
 
 
 def _print_summary(out: Reporter, report: RunReport) -> None:
