@@ -87,7 +87,9 @@ class Permission:
     denied_when: tuple[str, ...] = ()
     """Conditions under which a Deny statement overrides it."""
     otherwise: Outcome | None = None
-    """The outcome when `conditions` do not hold (None: the same as IMPLICIT_DENY)."""
+    """The weaker outcome (VIA_IAM) when `conditions` do not hold; None: denied."""
+    otherwise_conditions: tuple[str, ...] = ()
+    """Alternatives under which `otherwise` holds; empty: unconditionally."""
 
     def same_access(self, other: Permission) -> bool:
         return (
@@ -96,7 +98,15 @@ class Permission:
             self.statements,
             self.denied_when,
             self.otherwise,
-        ) == (other.outcome, other.conditions, other.statements, other.denied_when, other.otherwise)
+            self.otherwise_conditions,
+        ) == (
+            other.outcome,
+            other.conditions,
+            other.statements,
+            other.denied_when,
+            other.otherwise,
+            other.otherwise_conditions,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,11 +229,15 @@ def permission(
     if any(not c for _s, c in top):
         conditions: tuple[str, ...] = ()
         otherwise = None
+        otherwise_conditions: tuple[str, ...] = ()
     else:
         conditions = tuple(_describe(c) for _s, c in top)
-        lower = [o for o, _s, _c in grants if _RANK[o] < best]
+        lower = [c for o, _s, c in grants if _RANK[o] < best]
         otherwise = Outcome.VIA_IAM if lower else None
-    return Permission(action, outcome, conditions, statements, denied_when, otherwise)
+        otherwise_conditions = () if any(not c for c in lower) else tuple(map(_describe, lower))
+    return Permission(
+        action, outcome, conditions, statements, denied_when, otherwise, otherwise_conditions
+    )
 
 
 def _remaining_clauses(
@@ -331,7 +345,8 @@ def _permission_note(p: Permission) -> str | None:
     if p.conditions:
         parts.append("only if " + " or ".join(p.conditions))
         if p.otherwise is not None:
-            parts.append(f"otherwise {_WORDS[p.otherwise]}")
+            when = f" if {' or '.join(p.otherwise_conditions)}" if p.otherwise_conditions else ""
+            parts.append(f"otherwise {_WORDS[p.otherwise]}{when}")
     if p.denied_when:
         parts.append("denied when " + " or ".join(p.denied_when))
     if not parts:
@@ -449,6 +464,8 @@ def _permission_json(p: Permission) -> dict[str, Any]:
         data["deniedWhen"] = list(p.denied_when)
     if p.otherwise is not None:
         data["otherwise"] = p.otherwise.value
+    if p.otherwise_conditions:
+        data["otherwiseConditions"] = list(p.otherwise_conditions)
     return data
 
 

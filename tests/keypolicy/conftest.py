@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
-
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-
-
-def synthesize(context: Mapping[str, object] | None = None) -> dict[str, Any]:
-    """The stack's template from `stacks.app.create_app` (cdk.json's context, then `context`)."""
-    from stacks.app import create_app
-
-    assembly = create_app(context).synth()
-    (stack,) = assembly.stacks
-    return stack.template
+from keypolicy_least_privilege import synthesize
 
 
 @pytest.fixture(scope="session")

@@ -80,6 +80,14 @@ INTENDED: dict[str, dict[str, dict[str, Cell]]] = {
 DENIED: Cell = (Outcome.IMPLICIT_DENY, (), ())
 
 
+def synthesize(context: Mapping[str, object] | None = None) -> dict[str, Any]:
+    """The stack's template from `stacks.app.create_app`: cdk.json's context, then `context`."""
+    from stacks.app import create_app
+
+    (stack,) = create_app(context).synth().stacks
+    return stack.template
+
+
 def app_matrix(template: Mapping[str, Any]) -> AccessMatrix:
     return from_template(template, account=ACCOUNT, region=REGION)
 
@@ -103,10 +111,29 @@ def least_privilege_violations(
             for action, permission in rows[row].items():
                 actual = (permission.outcome, permission.conditions, permission.statements)
                 if permission.denied_when or permission.otherwise is not None:
-                    actual += (permission.denied_when, permission.otherwise)  # type: ignore[assignment]
+                    extra = (permission.denied_when, permission.otherwise)
+                    actual += extra  # type: ignore[assignment]
                 wanted = intended[label][row].get(action, DENIED)
                 if actual != wanted:
                     found.append(f"{label}: {row} {action} is {actual}, intended {wanted}")
             for action in sorted(set(intended[label][row]) - set(rows[row])):
                 found.append(f"{label}: {row} {action} is not a column of the matrix")
     return found
+
+
+KEY_ADMIN = f"arn:aws:iam::{ACCOUNT}:role/KeyAdmin"
+ADMIN_ROW = "Admin role/KeyAdmin"
+
+
+def _with_named_admin(per_key: Mapping[str, Mapping[str, Cell]]) -> dict[str, dict[str, Cell]]:
+    """The intended matrix when `sample:adminPrincipals` names KEY_ADMIN: the key policy then
+    trusts that role alone to administer, and nobody (the root included) via IAM."""
+    crypto_only = {
+        row: {a: c for a, c in cells.items() if a not in STACK_ADMIN_ACTIONS}
+        for row, cells in per_key.items()
+        if row != "Account admins"
+    }
+    return {**crypto_only, ADMIN_ROW: _administration(Outcome.ALLOW)}
+
+
+INTENDED_WITH_NAMED_ADMIN = {key: _with_named_admin(rows) for key, rows in INTENDED.items()}

@@ -253,3 +253,15 @@ def test_json_matrix(app_template):
         "outcome": "via-iam",
         "statements": ["KeyAdministration"],
     }
+
+
+def test_named_admins_replace_the_account_delegation():
+    from keypolicy_least_privilege import INTENDED_WITH_NAMED_ADMIN, KEY_ADMIN, synthesize
+
+    from keypolicy.matrix import from_template
+
+    template = synthesize({"sample:adminPrincipals": f'["{KEY_ADMIN}"]'})
+    matrix = from_template(template, account=ACCOUNT, region="us-east-1", admin_arns=[KEY_ADMIN])
+    assert least_privilege_violations(matrix, INTENDED_WITH_NAMED_ADMIN) == []
+    # The same template against the default intent fails: the check tells the two apart.
+    assert least_privilege_violations(matrix) != []
