@@ -1,0 +1,141 @@
+"""The full `run` against the local endpoint (which enforces key policies), both formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from demo.cli import main
+from demo.errors import EXIT_EXPECTATION
+
+pytestmark = pytest.mark.integration
+
+EXPECTATIONS = [
+    "sender cannot Decrypt",
+    "sender cannot Verify",
+    "receiver cannot Encrypt",
+    "receiver cannot Sign",
+    "administrator cannot Decrypt",
+    "administrator cannot Sign",
+    "Encrypt with RSAES_OAEP_SHA_1 is refused (key-policy condition)",
+    "a tampered message fails verification",
+    "a tampered ciphertext fails decryption",
+]
+
+
+def run_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
+    code = main(["run", "--json", "--workdir", str(tmp_path), *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_run_in_the_envelope_format_meets_every_expectation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = run_json(tmp_path, capsys)
+    assert code == 0, report["checks"]
+    assert report["passed"] is True
+    assert report["format"] == "envelope"
+    assert [c["expectation"] for c in report["checks"]] == [
+        *EXPECTATIONS,
+        "a tampered envelope is refused, nothing written",
+    ]
+    assert all(c["passed"] for c in report["checks"])
+    assert json.loads(report["message"]) == {
+        "message": "The Magic Words are Squeamish Ossifrage",
+        "sender": "Sender Principal",
+    }
+    steps = {s["step"]: s for s in report["steps"]}
+    assert list(steps) == ["1", "2", "3", "4-5", "6", "7", "8", "9"]
+    assert (steps["4-5"]["kms_calls"], steps["2"]["sts_calls"]) == (2, 1)  # 1 Sign + 1 Encrypt
+    # 1 Decrypt + 1 Verify, and GetPublicKey for the evidence's sender.pem
+    assert steps["6"]["kms_calls"] == 3
+    summary = report["summary"]
+    assert summary["sts_calls"] == 2
+    assert summary["kms_calls"] == sum(s["kms_calls"] for s in report["steps"])
+    assert summary["bytes_in"] == (tmp_path / "message.json").stat().st_size
+    assert summary["bytes_out"] == (tmp_path / "message.enc").stat().st_size
+    assert (tmp_path / "received" / "message.json").read_bytes() == (
+        tmp_path / "message.json"
+    ).read_bytes()
+    assert (tmp_path / "evidence" / "statement.sig").exists()
+    assert report["access_matrix"] is not None
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_run_in_the_seed_format_meets_every_expectation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = run_json(tmp_path, capsys, "--format", "seed")
+    assert code == 0, report["checks"]
+    assert [c["expectation"] for c in report["checks"]] == EXPECTATIONS
+    assert (tmp_path / "message.enc").stat().st_size == 512
+    steps = {s["step"]: s for s in report["steps"]}
+    assert [steps[n]["kms_calls"] for n in ("4", "5", "6", "7")] == [1, 1, 1, 1]
+    assert (tmp_path / "received" / "message.sig").read_bytes() == (
+        tmp_path / "message.sig"
+    ).read_bytes()
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_run_prints_each_step_the_checks_and_the_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--workdir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for number in ("1", "2", "3", "4-5", "6", "7", "8", "9"):
+        assert f"Step {number}. " in out
+    assert out.count("PASS  ") == 10
+    assert "FAIL" not in out
+    assert "Access matrix (from the deployed key policies):" in out
+    assert "Checks: 10/10 passed: all expectations met" in out
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_a_failed_expectation_makes_run_exit_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Breaks the property on purpose: the administrator's calls go out as the receiver, who
+    may Decrypt, so "administrator cannot Decrypt" must fail and `run` must say so."""
+    from demo import checks
+
+    real = checks.least_privilege_checks
+
+    def admin_is_receiver(**kwargs: Any) -> list[checks.CheckResult]:
+        return real(**{**kwargs, "admin": kwargs["receiver"]})
+
+    monkeypatch.setattr(checks, "least_privilege_checks", admin_is_receiver)
+    code, report = run_json(tmp_path, capsys, "--format", "seed")
+    assert code == EXIT_EXPECTATION
+    failed = [c for c in report["checks"] if not c["passed"]]
+    assert [c["expectation"] for c in failed] == ["administrator cannot Decrypt"]
+    assert failed[0]["outcome"] == "ALLOWED"
+
+
+def test_run_as_a_console_command_from_an_outputs_file(deployed_stack: Any, tmp_path: Path) -> None:
+    """`python -m demo` in a child process, configured only by the environment and a file."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "demo",
+            "run",
+            "--outputs-file",
+            str(deployed_stack.outputs_file),
+            "--workdir",
+            str(tmp_path),
+        ],
+        env=deployed_stack.endpoint.subprocess_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"from outputs file {deployed_stack.outputs_file}" in done.stdout
+    assert done.stderr == ""
