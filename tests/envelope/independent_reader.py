@@ -1,0 +1,191 @@
+"""A small reader of kms-envelope/v1 written only from docs/FORMAT.md.
+
+It does not import ``envelope``: it exists to show the spec is precise enough for a second
+implementation. It reads the whole input into memory, so it is for test vectors only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+MAGIC = b"kms-envelope/v1\n"
+INFO = b"kms-envelope/v1 payload key"
+CHUNK = 65536
+SEALED = CHUNK + 16
+STATEMENT_KEYS = {"format", "sender", "recipient", "created", "files", "bytes", "manifest_sha512"}
+
+
+class RejectedError(Exception):
+    """``kind`` is one of: not an envelope, header failure, wrong recipient,
+    authentication failure."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass
+class Opened:
+    statement: dict
+    statement_bytes: bytes
+    signature: bytes
+    files: list[tuple[str, bytes]]
+    manifest: bytes
+
+
+class _Cursor:
+    def __init__(self, data: bytes, failure: str) -> None:
+        self.data, self.pos, self.failure = data, 0, failure
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise RejectedError(self.failure)
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def u16(self) -> int:
+        return int.from_bytes(self.take(2), "big")
+
+    def u64(self) -> int:
+        return int.from_bytes(self.take(8), "big")
+
+
+def _valid_name(raw: bytes) -> str | None:
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if name in (".", "..", "-") or any(c in "/\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return None
+    return name
+
+
+def read(data: bytes, *, recipient_arn, rsa_private_key, sender_arn, sender_public_key) -> Opened:
+    if not data.startswith(MAGIC):
+        raise RejectedError("not an envelope")
+    header = _Cursor(data, "header failure")
+    header.take(16)
+    key_id_len = header.u16()
+    if not 1 <= key_id_len <= 512:
+        raise RejectedError("header failure")
+    key_id = header.take(key_id_len)
+    if any(b < 0x21 or b > 0x7E for b in key_id):
+        raise RejectedError("header failure")
+    wrapped_len = header.u16()
+    if wrapped_len not in (256, 384, 512):
+        raise RejectedError("header failure")
+    wrapped = header.take(wrapped_len)
+    salt = header.take(32)
+    header_bytes = data[: header.pos]
+    if key_id.decode("ascii") != recipient_arn:
+        raise RejectedError("wrong recipient")
+
+    try:
+        data_key = rsa_private_key.decrypt(
+            wrapped,
+            padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
+        )
+    except ValueError:
+        raise RejectedError("authentication failure") from None
+    if len(data_key) != 32:
+        raise RejectedError("authentication failure")
+    key = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=salt,
+        info=INFO + hashlib.sha256(header_bytes).digest(),
+    ).derive(data_key)
+
+    payload = data[header.pos :]
+    pieces = [payload[i : i + SEALED] for i in range(0, len(payload), SEALED)]
+    if not pieces or len(pieces[-1]) < 17:
+        raise RejectedError("authentication failure")
+    aead = AESGCM(key)
+    plain = bytearray()
+    for i, piece in enumerate(pieces):
+        nonce = i.to_bytes(11, "big") + (b"\x01" if i == len(pieces) - 1 else b"\x00")
+        try:
+            plain += aead.decrypt(nonce, piece, None)
+        except InvalidTag:
+            raise RejectedError("authentication failure") from None
+
+    records = _Cursor(bytes(plain), "authentication failure")
+    files: list[tuple[str, bytes]] = []
+    while True:
+        kind = records.take(1)[0]
+        if kind == 0x01:
+            name_len = records.u16()
+            if not 1 <= name_len <= 255:
+                raise RejectedError("authentication failure")
+            name = _valid_name(records.take(name_len))
+            if name is None or name in {n for n, _ in files} or len(files) == 10000:
+                raise RejectedError("authentication failure")
+            files.append((name, records.take(records.u64())))
+        elif kind == 0x00 and files:
+            statement_len = records.u16()
+            if not 1 <= statement_len <= 4096:
+                raise RejectedError("authentication failure")
+            statement_bytes = records.take(statement_len)
+            signature_len = records.u16()
+            if not 8 <= signature_len <= 139:
+                raise RejectedError("authentication failure")
+            signature = records.take(signature_len)
+            break
+        else:
+            raise RejectedError("authentication failure")
+    if records.pos != len(records.data):
+        raise RejectedError("authentication failure")
+
+    manifest = b"".join(
+        f"{hashlib.sha512(body).hexdigest()}  {name}\n".encode() for name, body in files
+    )
+    statement = _parse_statement(statement_bytes)
+    if (
+        statement["format"] != "kms-envelope/v1"
+        or statement["recipient"] != recipient_arn
+        or statement["sender"] != sender_arn
+        or statement["files"] != len(files)
+        or statement["bytes"] != sum(len(body) for _, body in files)
+        or statement["manifest_sha512"] != hashlib.sha512(manifest).hexdigest()
+    ):
+        raise RejectedError("authentication failure")
+    try:
+        sender_public_key.verify(signature, statement_bytes, ec.ECDSA(hashes.SHA512()))
+    except InvalidSignature:
+        raise RejectedError("authentication failure") from None
+    return Opened(statement, statement_bytes, signature, files, manifest)
+
+
+def _no_duplicates(pairs):
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise ValueError("duplicate member")
+    return dict(pairs)
+
+
+def _parse_statement(raw: bytes) -> dict:
+    try:
+        statement = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, ValueError):
+        raise RejectedError("authentication failure") from None
+    if not isinstance(statement, dict) or set(statement) != STATEMENT_KEYS:
+        raise RejectedError("authentication failure")
+    strings = ("format", "sender", "recipient", "created", "manifest_sha512")
+    if not all(isinstance(statement[k], str) for k in strings):
+        raise RejectedError("authentication failure")
+    if not all(type(statement[k]) is int and statement[k] >= 0 for k in ("files", "bytes")):
+        raise RejectedError("authentication failure")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", statement["created"]):
+        raise RejectedError("authentication failure")
+    if not re.fullmatch(r"[0-9a-f]{128}", statement["manifest_sha512"]):
+        raise RejectedError("authentication failure")
+    return statement

@@ -1,0 +1,158 @@
+"""Regenerate the committed test vectors (run from the repository root):
+
+    .venv/bin/python tests/envelope/vectors/make_vectors.py
+
+Fixed keys (keys/*.pem) and fixed inputs. RSA-OAEP and ECDSA are randomized, so the bytes
+change on every run: the committed files are the vectors, this script only documents how they
+were made. Each vector is text header lines, a blank line, then the raw input bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parents[2]))
+
+from envelope_testkit import (  # noqa: E402
+    OTHER_RECIPIENT,
+    OTHER_SENDER,
+    RECIPIENT,
+    SENDER,
+    build_envelope,
+    decrypt_inner,
+    inner_plaintext,
+    key_bytes,
+    pattern,
+)
+
+import envelope  # noqa: E402
+
+CREATED = datetime(2026, 11, 28, 22, 0, 0, tzinfo=UTC)
+SIGNER = envelope.PrivateKeySigner(SENDER, key_bytes("sender.p521.pem"))
+OTHER_SIGNER = envelope.PrivateKeySigner(OTHER_SENDER, key_bytes("other_sender.p521.pem"))
+BOB = envelope.PrivateKeyUnwrapper(RECIPIENT, key_bytes("recipient.rsa4096.pem"))
+CAROL = envelope.PrivateKeyUnwrapper(OTHER_RECIPIENT, key_bytes("other_recipient.rsa4096.pem"))
+KEY_FILES = {
+    RECIPIENT: "recipient.rsa4096.pem",
+    OTHER_RECIPIENT: "other_recipient.rsa4096.pem",
+    SENDER: "sender.p521.pem",
+    OTHER_SENDER: "other_sender.p521.pem",
+}
+
+
+def seal(files: list[tuple[str, bytes]], *, signer=SIGNER, to=BOB) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, data in files:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            paths.append(path)
+        out = Path(tmp) / "out.vec"
+        envelope.seal(paths, out, signer=signer, wrapper=to.wrapper(), created=CREATED)
+        return out.read_bytes()
+
+
+def write(
+    name: str, expect: str, comment: str, data: bytes, *, files=(), reader=BOB, sender=SENDER
+) -> None:
+    lines = [
+        f"expect: {expect}",
+        f"recipient: {reader.key_id}",
+        f"recipient key: {KEY_FILES[reader.key_id]}",
+        f"sender: {sender}",
+        f"sender key: {KEY_FILES[sender]}",
+    ]
+    lines += [f"file: {hashlib.sha512(body).hexdigest()}  {fname}" for fname, body in files]
+    lines.append(f"comment: {comment}")
+    (HERE / name).write_bytes("\n".join(lines).encode() + b"\n\n" + data)
+
+
+def main() -> None:
+    hello = [("hello.txt", b"Hello, Bob! This is Alice.\n")]
+    write("hello.vec", "success", "one small file", seal(hello), files=hello)
+    empty = [("empty", b"")]
+    write("empty-file.vec", "success", "one zero-byte file", seal(empty), files=empty)
+    block = [("block.bin", pattern(65536, seed=1))]
+    write(
+        "one-chunk-of-data.vec",
+        "success",
+        "a 64 KiB file: the payload spans two chunks",
+        seal(block),
+        files=block,
+    )
+    two = [("a.txt", b"first\n"), ("b.bin", pattern(3 * 65536 + 5, seed=2))]
+    write(
+        "two-files.vec",
+        "success",
+        "two files under one statement and one signature",
+        seal(two),
+        files=two,
+    )
+
+    good = seal(hello)
+    write(
+        "truncated-final-chunk.vec",
+        "authentication failure",
+        "hello.vec with its last byte removed",
+        good[:-1],
+    )
+    write("trailing-byte.vec", "authentication failure", "hello.vec plus one byte", good + b"\x00")
+    flipped = bytearray(good)
+    flipped[-40] ^= 0x01
+    write(
+        "bit-flip.vec",
+        "authentication failure",
+        "one bit flipped in the only chunk",
+        bytes(flipped),
+    )
+    write(
+        "wrong-recipient.vec",
+        "wrong recipient",
+        "addressed to another recipient key",
+        seal(hello, to=CAROL),
+    )
+    forwarded = build_envelope(CAROL.key_id, CAROL.wrapper(), decrypt_inner(good, BOB))
+    write(
+        "forwarded.vec",
+        "authentication failure",
+        "Bob re-encrypted Alice's signed content to Carol (surreptitious forwarding)",
+        forwarded,
+        reader=CAROL,
+    )
+    write(
+        "unexpected-sender.vec",
+        "authentication failure",
+        "validly signed by another sender key than the expected one",
+        seal(hello, signer=OTHER_SIGNER),
+    )
+    no_final = build_envelope(
+        RECIPIENT, BOB.wrapper(), inner_plaintext(hello, b"{}", b"s" * 64), final_flag=False
+    )
+    write(
+        "no-final-chunk.vec",
+        "authentication failure",
+        "the last chunk lacks the final flag",
+        no_final,
+    )
+    absurd = bytearray(good)
+    absurd[16:18] = (0xFFFF).to_bytes(2, "big")
+    write(
+        "absurd-key-id-length.vec", "header failure", "recipient key id length 65535", bytes(absurd)
+    )
+    write("empty.vec", "not an envelope", "an empty file", b"")
+    write(
+        "seed-format.vec",
+        "not an envelope",
+        "a seed-format message: a bare 512-byte RSA-OAEP ciphertext",
+        BOB.wrapper().wrap(b"\x1f\x8b\x08\x00 pretend tar.gz"),
+    )
+
+
+if __name__ == "__main__":
+    main()
