@@ -1,0 +1,431 @@
+"""Each fidelity patch pins one documented AWS behaviour, and its check fails without it.
+
+Every check below asserts what AWS does (the patch docstrings cite the AWS reference). The
+table ``PINS`` names the patch that makes each check pass on moto 5.2.5; the second test runs
+the check with that patch left out and expects it to fail, so a patch that stops mattering
+(moto fixed upstream) or a check that stops testing anything shows up here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from patched_moto import ROOT, Moto, holds, patched_moto, trust_account_root
+
+from local_endpoint.patches import REGISTRY
+
+RSA_ENCRYPT = ("RSA_2048", "ENCRYPT_DECRYPT")
+ECC_SIGN = ("ECC_NIST_P521", "SIGN_VERIFY")
+
+
+def error_code(call: Callable[[], object]) -> str:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]["Code"]
+
+
+def oaep(hash_type: type[hashes.HashAlgorithm]) -> padding.OAEP:
+    return padding.OAEP(mgf=padding.MGF1(hash_type()), algorithm=hash_type(), label=None)
+
+
+# -- KMS ---------------------------------------------------------------------------------------
+
+
+def offline_ciphertext_decrypts(moto: Moto) -> None:
+    kms = moto.client("kms")
+    key = moto.create_key(*RSA_ENCRYPT)
+    der = kms.get_public_key(KeyId=key)["PublicKey"]
+    public_key = serialization.load_der_public_key(der)
+    for algorithm, hash_type in (
+        ("RSAES_OAEP_SHA_256", hashes.SHA256),
+        ("RSAES_OAEP_SHA_1", hashes.SHA1),
+    ):
+        ciphertext = public_key.encrypt(b"made offline", oaep(hash_type))
+        answer = kms.decrypt(KeyId=key, CiphertextBlob=ciphertext, EncryptionAlgorithm=algorithm)
+        assert answer["Plaintext"] == b"made offline"
+        assert answer["EncryptionAlgorithm"] == algorithm
+        online = kms.encrypt(KeyId=key, Plaintext=b"x", EncryptionAlgorithm=algorithm)
+        assert len(online["CiphertextBlob"]) == 256  # the modulus length
+        wrong = "RSAES_OAEP_SHA_1" if algorithm.endswith("256") else "RSAES_OAEP_SHA_256"
+        assert (
+            error_code(
+                lambda c=ciphertext, w=wrong: kms.decrypt(
+                    KeyId=key, CiphertextBlob=c, EncryptionAlgorithm=w
+                )
+            )
+            == "InvalidCiphertextException"
+        )
+
+
+def rsa_4096_plaintext_limits(moto: Moto) -> None:
+    kms = moto.client("kms")
+    key = moto.create_key("RSA_4096", "ENCRYPT_DECRYPT")
+    for algorithm, limit in (("RSAES_OAEP_SHA_256", 446), ("RSAES_OAEP_SHA_1", 470)):
+        at_limit = kms.encrypt(KeyId=key, Plaintext=b"a" * limit, EncryptionAlgorithm=algorithm)
+        assert len(at_limit["CiphertextBlob"]) == 512
+        over = lambda a=algorithm, n=limit: kms.encrypt(  # noqa: E731
+            KeyId=key, Plaintext=b"a" * (n + 1), EncryptionAlgorithm=a
+        )
+        assert error_code(over) == "ValidationException"
+
+
+def rsa_needs_an_encryption_algorithm(moto: Moto) -> None:
+    kms = moto.client("kms")
+    key = moto.create_key(*RSA_ENCRYPT)
+    with pytest.raises(ClientError) as caught:
+        kms.encrypt(KeyId=key, Plaintext=b"x")
+    assert caught.value.response["Error"]["Code"] == "InvalidKeyUsageException"
+    assert "SYMMETRIC_DEFAULT is incompatible with key spec RSA_2048" in str(caught.value)
+
+
+def key_usage_is_enforced(moto: Moto) -> None:
+    kms = moto.client("kms")
+    signing = moto.create_key(*ECC_SIGN)
+    encryption = moto.create_key(*RSA_ENCRYPT)
+    assert (
+        error_code(
+            lambda: kms.encrypt(
+                KeyId=signing, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256"
+            )
+        )
+        == "InvalidKeyUsageException"
+    )
+    assert (
+        error_code(
+            lambda: kms.sign(KeyId=encryption, Message=b"x", SigningAlgorithm="RSASSA_PSS_SHA_256")
+        )
+        == "InvalidKeyUsageException"
+    )
+
+
+def raw_sign_is_limited_to_4096_bytes(moto: Moto) -> None:
+    kms = moto.client("kms")
+    key = moto.create_key(*ECC_SIGN)
+    kms.sign(KeyId=key, Message=b"m" * 4096, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_512")
+    assert (
+        error_code(
+            lambda: kms.sign(
+                KeyId=key, Message=b"m" * 4097, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_512"
+            )
+        )
+        == "ValidationException"
+    )
+
+
+def digest_signature_verifies_offline(moto: Moto) -> None:
+    kms = moto.client("kms")
+    key = moto.create_key(*ECC_SIGN)
+    message = b"a message larger than we would send" * 200
+    signature = kms.sign(
+        KeyId=key,
+        Message=hashlib.sha512(message).digest(),
+        MessageType="DIGEST",
+        SigningAlgorithm="ECDSA_SHA_512",
+    )["Signature"]
+    public_key = serialization.load_der_public_key(kms.get_public_key(KeyId=key)["PublicKey"])
+    public_key.verify(signature, message, ec.ECDSA(hashes.SHA512()))  # raises if not
+    assert (
+        error_code(
+            lambda: kms.sign(
+                KeyId=key,
+                Message=b"\0" * 32,
+                MessageType="DIGEST",
+                SigningAlgorithm="ECDSA_SHA_512",
+            )
+        )
+        == "ValidationException"
+    )
+
+
+def invalid_signature_is_an_error(moto: Moto) -> None:
+    kms = moto.client("kms")
+    key = moto.create_key(*ECC_SIGN)
+    signature = kms.sign(KeyId=key, Message=b"signed", SigningAlgorithm="ECDSA_SHA_512")[
+        "Signature"
+    ]
+    valid = kms.verify(
+        KeyId=key, Message=b"signed", Signature=signature, SigningAlgorithm="ECDSA_SHA_512"
+    )
+    assert valid["SignatureValid"] is True
+    assert (
+        error_code(
+            lambda: kms.verify(
+                KeyId=key, Message=b"changed", Signature=signature, SigningAlgorithm="ECDSA_SHA_512"
+            )
+        )
+        == "KMSInvalidSignatureException"
+    )
+
+
+def get_public_key_has_key_spec(moto: Moto) -> None:
+    key = moto.create_key(*ECC_SIGN)
+    answer = moto.client("kms").get_public_key(KeyId=key)
+    assert answer["KeySpec"] == "ECC_NIST_P521"
+    assert answer["KeyUsage"] == "SIGN_VERIFY"
+    assert answer["KeyId"] == key
+    assert answer["SigningAlgorithms"] == ["ECDSA_SHA_512"]
+    assert "EncryptionAlgorithms" not in answer
+
+
+def key_policy_name_is_optional(moto: Moto) -> None:
+    key = moto.create_key(*ECC_SIGN)
+    policy = json.loads(moto.client("kms").get_key_policy(KeyId=key)["Policy"])
+    assert policy["Statement"]
+
+
+# -- CloudFormation ----------------------------------------------------------------------------
+
+KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Admin",
+            "Effect": "Allow",
+            "Principal": {"AWS": ROOT},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def key_template(policy: dict, description: str = "signing") -> dict:
+    return {
+        "Resources": {
+            "Key": {
+                "Type": "AWS::KMS::Key",
+                "Properties": {
+                    "KeySpec": "ECC_NIST_P521",
+                    "KeyUsage": "SIGN_VERIFY",
+                    "KeyPolicy": policy,
+                    "Description": description,
+                    "Tags": [{"Key": "project", "Value": "tests"}],
+                },
+            }
+        },
+        "Outputs": {
+            "KeyArn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}},
+            "KeyId": {"Value": {"Fn::GetAtt": ["Key", "KeyId"]}},
+        },
+    }
+
+
+def deploy(moto: Moto, template: dict, change_set: str = "cs") -> dict[str, str]:
+    cloudformation = moto.client("cloudformation")
+    try:
+        cloudformation.describe_stacks(StackName="Stack")
+        kind = "UPDATE"
+    except ClientError:
+        kind = "CREATE"
+    cloudformation.create_change_set(
+        StackName="Stack",
+        ChangeSetName=change_set,
+        ChangeSetType=kind,
+        TemplateBody=json.dumps(template),
+    )
+    cloudformation.execute_change_set(StackName="Stack", ChangeSetName=change_set)
+    (stack,) = cloudformation.describe_stacks(StackName="Stack")["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def cfn_key_keeps_spec_usage_policy_and_tags(moto: Moto) -> None:
+    cloudformation = moto.client("cloudformation")
+    cloudformation.create_stack(
+        StackName="Stack", TemplateBody=json.dumps(key_template(KEY_POLICY))
+    )
+    resource = cloudformation.describe_stack_resource(StackName="Stack", LogicalResourceId="Key")
+    key_id = resource["StackResourceDetail"]["PhysicalResourceId"]
+    kms = moto.client("kms")
+    metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert (metadata["KeySpec"], metadata["KeyUsage"]) == ECC_SIGN
+    assert (
+        json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]) == KEY_POLICY
+    )
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [
+        {"TagKey": "project", "TagValue": "tests"}
+    ]
+
+
+def change_set_deploy_has_outputs(moto: Moto) -> None:
+    outputs = deploy(moto, key_template(KEY_POLICY))
+    assert outputs["KeyArn"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
+    assert outputs["KeyArn"].endswith(outputs["KeyId"])
+
+
+def deleting_an_unknown_change_set_succeeds(moto: Moto) -> None:
+    deploy(moto, key_template(KEY_POLICY))
+    cloudformation = moto.client("cloudformation")
+    cloudformation.delete_change_set(StackName="Stack", ChangeSetName="cdk-deploy-change-set")
+
+
+def key_update_changes_the_policy_in_place(moto: Moto) -> None:
+    first = deploy(moto, key_template(KEY_POLICY))
+    narrower = json.loads(json.dumps(KEY_POLICY))
+    narrower["Statement"][0]["Action"] = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy"]
+    second = deploy(moto, key_template(narrower, description="changed"), change_set="cs2")
+    assert second == first  # same key: policy and description update in place
+    kms = moto.client("kms")
+    assert json.loads(kms.get_key_policy(KeyId=first["KeyId"])["Policy"]) == narrower
+    assert kms.describe_key(KeyId=first["KeyId"])["KeyMetadata"]["Description"] == "changed"
+
+
+# -- STS and authorization -----------------------------------------------------------------------
+
+
+def caller_identity_is_an_iam_user(moto: Moto) -> None:
+    identity = moto.client("sts").get_caller_identity()
+    assert identity["Arn"] == "arn:aws:iam::123456789012:user/local-admin"
+    assert identity["UserId"].startswith("AIDA")
+
+
+def assume_role_honours_the_trust_policy(moto: Moto) -> None:
+    sts = moto.client("sts")
+    open_role = moto.create_role("Open", trust_account_root())
+    guarded = moto.create_role(
+        "Guarded", trust_account_root(StringEquals={"sts:ExternalId": "the-secret"})
+    )
+    session = moto.assume(open_role)  # the administrator has IAM permissions: allowed
+    assert (
+        error_code(
+            lambda: moto.client("sts", **session).assume_role(
+                RoleArn=guarded, RoleSessionName="s2", ExternalId="the-secret"
+            )
+        )
+        == "AccessDenied"
+    )  # a role without identity policies cannot use the account delegation
+    assert (
+        error_code(lambda: sts.assume_role(RoleArn=guarded, RoleSessionName="s1")) == "AccessDenied"
+    )
+    assert (
+        error_code(
+            lambda: sts.assume_role(RoleArn=guarded, RoleSessionName="s1", ExternalId="guess")
+        )
+        == "AccessDenied"
+    )
+    moto.assume(guarded, ExternalId="the-secret")
+    missing = "arn:aws:iam::123456789012:role/Missing"
+    assert (
+        error_code(lambda: sts.assume_role(RoleArn=missing, RoleSessionName="s1")) == "AccessDenied"
+    )
+
+
+def key_policy_is_enforced(moto: Moto) -> None:
+    role = moto.create_role("Sender", trust_account_root())
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Admin",
+                "Effect": "Allow",
+                "Principal": {"AWS": ROOT},
+                "Action": ["kms:DescribeKey", "kms:GetPublicKey"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "SenderEncrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": role},
+                "Action": "kms:Encrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}},
+            },
+        ],
+    }
+    key = moto.create_key(*RSA_ENCRYPT, policy=policy)
+    sender = moto.client("kms", **moto.assume(role))
+    sender.encrypt(KeyId=key, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    with pytest.raises(ClientError) as caught:
+        sender.encrypt(KeyId=key, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert caught.value.response["Error"]["Message"] == (
+        "User: arn:aws:sts::123456789012:assumed-role/Sender/tests is not authorized to "
+        f"perform: kms:Encrypt on resource: {key} because no resource-based policy allows the "
+        "kms:Encrypt action"
+    )
+    admin = moto.client("kms")
+    admin.describe_key(KeyId=key)  # the account root statement delegates to IAM
+    assert (
+        error_code(
+            lambda: admin.encrypt(
+                KeyId=key, Plaintext=b"x", EncryptionAlgorithm="RSAES_OAEP_SHA_256"
+            )
+        )
+        == "AccessDeniedException"
+    )
+    assert error_code(lambda: sender.describe_key(KeyId=key)) == "AccessDeniedException"
+    assert error_code(lambda: sender.create_key()) == "AccessDeniedException"
+
+
+PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
+    "offline RSA-OAEP ciphertext decrypts": (offline_ciphertext_decrypts, "kms_rsa_oaep"),
+    "RSA_4096 plaintext limits 446/470": (rsa_4096_plaintext_limits, "kms_rsa_oaep"),
+    "RSA keys need EncryptionAlgorithm": (
+        rsa_needs_an_encryption_algorithm,
+        "kms_encryption_algorithm_checked",
+    ),
+    "key usage is enforced": (key_usage_is_enforced, "kms_key_usage_enforced"),
+    "RAW Sign up to 4096 bytes": (
+        raw_sign_is_limited_to_4096_bytes,
+        "kms_sign_verify_message_types",
+    ),
+    "DIGEST signature verifies offline": (
+        digest_signature_verifies_offline,
+        "kms_sign_verify_message_types",
+    ),
+    "invalid signature is an error": (
+        invalid_signature_is_an_error,
+        "kms_sign_verify_message_types",
+    ),
+    "GetPublicKey has KeySpec": (get_public_key_has_key_spec, "kms_get_public_key_metadata"),
+    "PolicyName is optional": (key_policy_name_is_optional, "kms_policy_name_optional"),
+    "CFN key keeps spec, usage, policy": (
+        cfn_key_keeps_spec_usage_policy_and_tags,
+        "cfn_kms_key_properties",
+    ),
+    "CFN key policy updates in place": (
+        key_update_changes_the_policy_in_place,
+        "cfn_kms_key_properties",
+    ),
+    "change-set deploy has Outputs": (change_set_deploy_has_outputs, "cfn_change_set_outputs"),
+    "DeleteChangeSet of unknown name": (
+        deleting_an_unknown_change_set_succeeds,
+        "cfn_delete_change_set_if_exists",
+    ),
+    "caller identity is an IAM user": (
+        caller_identity_is_an_iam_user,
+        "sts_caller_identity_is_iam_user",
+    ),
+    "AssumeRole honours trust policy": (
+        assume_role_honours_the_trust_policy,
+        "sts_trust_policy_enforced",
+    ),
+    "key policy is enforced": (key_policy_is_enforced, "kms_key_policy_enforced"),
+}
+
+
+@pytest.mark.parametrize("name", PINS)
+def test_aws_behaviour_holds_with_the_patches(name: str) -> None:
+    check, _ = PINS[name]
+    with patched_moto() as moto:
+        check(moto)
+
+
+@pytest.mark.parametrize("name", PINS)
+def test_behaviour_is_lost_without_its_patch(name: str) -> None:
+    check, patch = PINS[name]
+    assert not holds(check, disabled=[patch]), f"{name} holds without {patch}: drop the patch?"
+
+
+def test_every_patch_is_pinned_and_documented() -> None:
+    pinned = {patch for _, patch in PINS.values()}
+    assert pinned == set(REGISTRY.names)
+    for patch in REGISTRY:
+        assert patch.summary, f"{patch.name} has no docstring"
+        assert "moto 5.2.5" in (patch.installer.__doc__ or ""), patch.name
