@@ -111,6 +111,17 @@ def canonical_action(action: str) -> str:
         raise PolicyError(f"unknown KMS action {action!r}") from None
 
 
+def actions_matching(patterns: tuple[str, ...]) -> frozenset[str]:
+    """The KMS actions (lower-cased) that any of the checked `patterns` names."""
+    matched: set[str] = set()
+    for pattern in patterns:
+        if pattern == "*":
+            return frozenset(_CANONICAL)
+        regex = compile_wildcard(pattern)
+        matched.update(a for a in _CANONICAL if regex.fullmatch(a))
+    return frozenset(matched)
+
+
 def check_action_pattern(pattern: str) -> str:
     """Validate one Action/NotAction entry; return it lower-cased for matching."""
     if not isinstance(pattern, str) or not pattern:

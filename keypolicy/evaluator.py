@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .actions import canonical_action, check_action_pattern
+from .actions import actions_matching, canonical_action, check_action_pattern
 from .conditions import Clause, normalize_context, parse_condition
 from .errors import PolicyError
 from .principals import Caller, Match, PrincipalSpec, parse_caller, parse_principal
@@ -72,7 +72,8 @@ class Statement:
     allow: bool
     principal: PrincipalSpec
     not_principal: bool
-    actions: tuple[str, ...]
+    actions: frozenset[str]
+    """Every KMS action (lower-cased) the Action/NotAction patterns name."""
     not_action: bool
     resources: tuple[str, ...]
     not_resource: bool
@@ -89,11 +90,7 @@ class Statement:
         return self.principal.match(caller)
 
     def action_matches(self, action_lower: str) -> bool:
-        matched = any(
-            p == "*" or compile_wildcard(p).fullmatch(action_lower) is not None
-            for p in self.actions
-        )
-        return matched != self.not_action
+        return (action_lower in self.actions) != self.not_action
 
     def resource_matches(self, resource: str | None) -> bool:
         if resource is None:
@@ -162,8 +159,11 @@ def _parse_statement(index: int, raw: object, version: str) -> Statement:
             "principal, anonymous ones included)"
         )
     action_name, not_action = _one_of(raw, ("Action", "NotAction"), where)
-    actions = tuple(
-        check_action_pattern(a) for a in _string_list(raw[action_name], f"{where}.{action_name}")
+    actions = actions_matching(
+        tuple(
+            check_action_pattern(a)
+            for a in _string_list(raw[action_name], f"{where}.{action_name}")
+        )
     )
     resource_name, not_resource = _one_of(raw, ("Resource", "NotResource"), where)
     resources = tuple(_string_list(raw[resource_name], f"{where}.{resource_name}"))
@@ -197,8 +197,10 @@ class CompiledPolicy:
         action_lower = action.lower()
         found = []
         for statement in self.statements:
+            if not statement.action_matches(action_lower):
+                continue
             match = statement.principal_match(caller)
-            if match is None or not statement.action_matches(action_lower):
+            if match is None:
                 continue
             if statement.resource_matches(resource):
                 found.append((statement, match))

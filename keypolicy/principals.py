@@ -13,6 +13,7 @@ import enum
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import PolicyError
 from .wildcard import has_wildcard
@@ -68,6 +69,11 @@ def parse_caller(principal: str) -> Caller:
     """Parse the caller's ARN (or service principal, or `ANYONE`); anything else is an error."""
     if not isinstance(principal, str):
         raise PolicyError(f"the caller must be an ARN string, got {principal!r}")
+    return _parse_caller(principal)
+
+
+@lru_cache(maxsize=1024)
+def _parse_caller(principal: str) -> Caller:
     if principal == ANYONE:
         return Caller(arn=principal, kind="anyone")
     for kind, pattern in (
