@@ -265,3 +265,12 @@ def test_named_admins_replace_the_account_delegation():
     assert least_privilege_violations(matrix, INTENDED_WITH_NAMED_ADMIN) == []
     # The same template against the default intent fails: the check tells the two apart.
     assert least_privilege_violations(matrix) != []
+
+
+def test_the_documented_matrix_is_the_printed_one(app_template):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ACCESS-MATRIX.md").read_text()
+    start = doc.index("```\nLegend:") + len("```\n")
+    documented = doc[start : doc.index("```", start)]
+    assert documented == render_table(app_matrix(app_template))
