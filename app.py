@@ -24,10 +24,13 @@ def synthesize(app: App) -> int:
     try:
         add_compliance_checks(app).synth()
     except RuntimeError as error:
-        message = str(error)
-        if not message.startswith(_VALIDATION_FAILED):
+        if not str(error).startswith(_VALIDATION_FAILED):
             raise
-        print(f"error: {message.removeprefix(_VALIDATION_FAILED)}", file=sys.stderr)
+        # The plugin has already printed its report on stderr; close with one line.
+        print(
+            "error: synth stopped: cdk-nag AwsSolutions findings (see the report above)",
+            file=sys.stderr,
+        )
         return EXIT_VALIDATION_FAILED
     return 0
 

@@ -27,13 +27,23 @@ def cdk_json_context(path: Path = CDK_JSON) -> dict[str, object]:
     return dict(json.loads(path.read_text(encoding="utf-8"))["context"])
 
 
-def create_app(context: Mapping[str, object] | None = None) -> App:
+def create_app(
+    context: Mapping[str, object] | None = None, *, builtin_validation: bool = True
+) -> App:
     """The app with `KmsSignEncryptStack` (or `{namePrefix}KmsSignEncryptStack`).
 
     Context precedence, lowest first: `cdk.json`, the CDK CLI's context (`-c` values, passed in
     CDK_CONTEXT_JSON), then `context`. Raises `stacks.config.ConfigError` on a bad value.
+
+    `builtin_validation=False` skips the CDK's built-in CloudFormation validation at synth.
+    It costs seconds the first time in a process; fast test suites that lint the template
+    themselves (cfn-lint) may turn it off. `cdk synth` always runs it.
     """
-    app = App(context=cdk_json_context(), post_cli_context=dict(context or {}))
+    app = App(
+        context=cdk_json_context(),
+        post_cli_context=dict(context or {}),
+        builtin_cloud_formation_validation=builtin_validation,
+    )
     config = StackConfig.from_context(_sample_context(app))
     KmsSignEncryptStack(app, config.stack_name, config=config, synthesizer=_synthesizer(config))
     return app

@@ -1,10 +1,25 @@
-"""Fixtures for the stack's assertions: each configuration is synthesized once per session."""
+"""Fixtures for the stack's assertions: each configuration is synthesized once per session.
+
+In-process synths skip the CDK's built-in CloudFormation validation: its first run in a process
+costs several seconds, and cfn-lint checks the same templates here. The full `app.py` path
+(built-in validation and cdk-nag, as `cdk synth` runs it) runs once, in a subprocess.
+
+Slow, independent work starts in the background when the session starts, so it overlaps with
+the in-process synthesis (which keeps one core busy in the jsii Node.js process): `python app.py`
+with the default context, `python app.py` with a bad context value, and cfn-lint's start-up
+(importing it and loading its rules takes longer than linting).
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +30,11 @@ from aws_cdk.assertions import Template
 
 from stacks.app import create_app
 from stacks.kms_sign_encrypt_stack import KmsSignEncryptStack
+
+REPO = Path(__file__).resolve().parents[2]
+LINT_REGIONS = ["us-east-1", "eu-west-1"]
+# What `npx cdk synth -c sample:pendingWindowDays=3` hands a fresh `python3 app.py`.
+BAD_CLI_CONTEXT = {"sample:pendingWindowDays": "3"}
 
 # Every setting changed from its default, to check that each one reaches the template.
 CONFIGURED: Mapping[str, object] = {
@@ -60,7 +80,7 @@ class Synthesized:
 
 
 def synthesize(context: Mapping[str, object] | None = None) -> Synthesized:
-    app = create_app(context)
+    app = create_app(context, builtin_validation=False)
     (stack,) = (child for child in app.node.children if isinstance(child, Stack))
     template = Template.from_stack(stack)
     # Shared by the whole session: a test that breaks a property works on a copy.deepcopy.
@@ -98,7 +118,7 @@ def tampered() -> Synthesized:
     """The default stack broken on purpose, the ways a well-meaning edit would break it:
     a CDK grant helper, an extra key-policy statement, a managed policy, and a key left with
     CDK's default key policy. Each check must catch its part."""
-    app = create_app()
+    app = create_app(builtin_validation=False)
     (stack,) = (child for child in app.node.children if isinstance(child, KmsSignEncryptStack))
     stack.encryption_key.key.grant_decrypt(stack.receiver_role)
     stack.signing_key.key.add_to_resource_policy(
@@ -120,3 +140,53 @@ def tampered() -> Synthesized:
     )
     template = Template.from_stack(stack)
     return Synthesized(app, stack, template, json.loads(json.dumps(template.to_json())))
+
+
+@dataclass(frozen=True)
+class Background:
+    cli_run: subprocess.Popen[str]
+    """`python app.py` as the CDK CLI runs it, writing the cloud assembly to `cli_outdir`."""
+    cli_outdir: Path
+    bad_cli_run: subprocess.Popen[str]
+    """`python app.py` with BAD_CLI_CONTEXT in CDK_CONTEXT_JSON."""
+    cfn_lint: Future[Callable[[dict[str, Any]], list[str]]]
+    """Lints a template for LINT_REGIONS; the list of findings as text."""
+
+
+def _start_cfn_lint() -> Callable[[dict[str, Any]], list[str]]:
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner.cli import Runner
+
+    runner = Runner(ConfigMixIn(regions=LINT_REGIONS))
+    return lambda doc: [str(match) for match in runner.validate_template(doc)]
+
+
+def _run_app(context: Mapping[str, object], outdir: Path) -> subprocess.Popen[str]:
+    # The CDK CLI passes its context in CDK_CONTEXT_JSON and the output directory in CDK_OUTDIR;
+    # the jsii runtime reads them when it starts, so only a fresh process shows what users see.
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(dict(context)), "CDK_OUTDIR": str(outdir)}
+    return subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def background(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Background]:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    runs = [
+        _run_app({}, outdir),
+        _run_app(BAD_CLI_CONTEXT, tmp_path_factory.mktemp("bad-cdk.out")),
+    ]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            yield Background(runs[0], outdir, runs[1], pool.submit(_start_cfn_lint))
+        finally:
+            for run in runs:
+                if run.poll() is None:
+                    run.kill()
+                run.communicate()

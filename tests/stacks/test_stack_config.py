@@ -3,18 +3,11 @@ line naming the setting, what is allowed and the value received."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from stacks.app import cdk_json_context
 from stacks.config import ConfigError, KeyRemoval, StackConfig
 
-REPO = Path(__file__).resolve().parents[2]
 ACCOUNT_ROOT = "arn:aws:iam::123456789012:root"
 
 PRINCIPALS_ALLOWED = (
@@ -268,20 +261,3 @@ def test_name_prefix_reaches_stack_roles_and_aliases():
     assert config.receiver_role_full_name == "dev-ReceiverRole"
     assert config.encryption_key_alias_name == "alias/dev-sample-encrypt-decrypt-key"
     assert config.signing_key_alias_name == "alias/dev-sample-sign-verify-key"
-
-
-# --- the CLI edge: app.py ----------------------------------------------------------------------
-
-
-def test_a_bad_cli_value_is_one_line_on_stderr_and_exit_2():
-    # What `npx cdk synth -c sample:pendingWindowDays=3` runs: the CLI passes its context in
-    # CDK_CONTEXT_JSON to a fresh `python3 app.py` (the jsii runtime reads it at start-up, so
-    # this needs a real subprocess).
-    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"sample:pendingWindowDays": "3"})}
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=REPO, env=env, capture_output=True, text=True, check=False
-    )
-    assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == (
-        "error: sample:pendingWindowDays must be a whole number of days from 7 to 30; got '3'\n"
-    )

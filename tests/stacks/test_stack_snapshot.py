@@ -1,0 +1,49 @@
+"""The reviewed snapshot of the synthesized templates.
+
+Any change to the template fails here until the snapshot is regenerated and the diff reviewed:
+
+    UPDATE_STACK_SNAPSHOTS=1 .venv/bin/python -m pytest tests/stacks/test_stack_snapshot.py
+    git diff tests/stacks/snapshots/
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+UPDATE = os.environ.get("UPDATE_STACK_SNAPSHOTS") == "1"
+
+
+def _render(doc):
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "name"),
+    [
+        ("default", "KmsSignEncryptStack.template.json"),
+        ("configured", "configured.template.json"),
+    ],
+)
+def test_template_matches_the_reviewed_snapshot(request, fixture, name):
+    doc = request.getfixturevalue(fixture).doc
+    path = SNAPSHOTS / name
+    if UPDATE:
+        path.write_text(_render(doc), encoding="utf-8")
+        pytest.skip(f"{path.name} rewritten: review `git diff {path}`")
+    assert path.exists(), f"no snapshot {path}: run with UPDATE_STACK_SNAPSHOTS=1"
+    assert json.loads(path.read_text(encoding="utf-8")) == doc
+
+
+@pytest.mark.parametrize("name", ["KmsSignEncryptStack.template.json", "configured.template.json"])
+def test_snapshot_is_stable_text(name):
+    """No asset hashes, dates or CDK analytics that would change on every synth or upgrade."""
+    text = (SNAPSHOTS / name).read_text(encoding="utf-8")
+    assert "CDKMetadata" not in text
+    assert "AssetParameters" not in text
+    assert "aws:asset" not in text
+    assert "20" + "26-" not in text
