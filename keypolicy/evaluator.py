@@ -49,10 +49,6 @@ class Outcome(enum.Enum):
     EXPLICIT_DENY = "explicit-deny"
     IMPLICIT_DENY = "implicit-deny"
 
-    @property
-    def allowed_by_key_policy(self) -> bool:
-        return self is Outcome.ALLOW
-
 
 @dataclass(frozen=True, slots=True)
 class Decision:

@@ -154,6 +154,11 @@ def _parse_aws_entry(value: object) -> _Entry:
         raise PolicyError(f"an AWS principal must be a non-empty string, got {value!r}")
     if value == "*":
         return _Entry("anyone", "*")
+    if has_wildcard(value):
+        raise PolicyError(
+            f"principal {value!r}: wildcards are not allowed in a principal ARN "
+            "(only a bare '*' is); use the aws:PrincipalArn condition key instead"
+        )
     if _BARE_ACCOUNT.fullmatch(value):
         return _Entry("account", value)
     m = _IAM_ROOT.fullmatch(value)
@@ -169,11 +174,6 @@ def _parse_aws_entry(value: object) -> _Entry:
         return _Entry("exact", value)
     if _UNIQUE_ID.fullmatch(value):
         return _Entry("deleted", value)
-    if has_wildcard(value):
-        raise PolicyError(
-            f"principal {value!r}: wildcards are not allowed in a principal ARN "
-            "(only a bare '*' is); use the aws:PrincipalArn condition key instead"
-        )
     raise PolicyError(f"principal {value!r} is not an account, IAM user, role or session ARN")
 
 

@@ -426,3 +426,29 @@ def test_compiled_policy_decides_like_decide():
                 assert compiled.decide(caller, action, context) == decide(
                     doc, caller, action, context
                 )
+
+
+def test_deleted_principal_shown_as_unique_id_matches_nobody():
+    # KMS shows a deleted role's unique ID; a new role with the same name is not that role.
+    statement = {**KEY_USERS, "Principal": {"AWS": "AROAEXAMPLEID12345678"}}
+    assert decide(policy(statement), EXAMPLE_SESSION, "kms:Encrypt", {}).outcome is (
+        Outcome.IMPLICIT_DENY
+    )
+
+
+def test_anyone_caller_is_reached_only_by_wildcard_principals():
+    # "*" as the caller is the matrix's "any principal at all" row.
+    assert decide(policy(ENABLE_IAM, KEY_USERS), "*", "kms:Encrypt").outcome is (
+        Outcome.IMPLICIT_DENY
+    )
+    assert decide(policy(ALLOW_ALL), "*", "kms:Encrypt").outcome is Outcome.ALLOW
+
+
+def test_partitions_do_not_mix():
+    china_session = "arn:aws-cn:sts::123456789012:assumed-role/ExampleRole/my-session"
+    assert decide(policy(KEY_USERS), china_session, "kms:Encrypt").outcome is (
+        Outcome.IMPLICIT_DENY
+    )
+    assert decide(policy(ENABLE_IAM), china_session, "kms:Encrypt").outcome is (
+        Outcome.IMPLICIT_DENY
+    )

@@ -88,6 +88,8 @@ def test_unsupported_conditions(condition, message):
         ({"Principal": {"AWS": "arn:aws:iam::123456789012::role/SenderRole"}}, "is not an account"),
         ({"Principal": {"AWS": "arn:aws:iam::*:role/SenderRole"}}, "wildcards are not allowed"),
         ({"Principal": {"AWS": "arn:aws:iam::123456789012:role/*"}}, "wildcards are not allowed"),
+        ({"Principal": {"AWS": "arn:aws:iam::123456789012:role/*/Admin"}}, "wildcards are not"),
+        ({"Principal": {"AWS": "arn:aws:sts::123456789012:assumed-role/R/*"}}, "wildcards are not"),
         ({"Principal": {"AWS": "12345"}}, "is not an account"),
         ({"Principal": {"AWS": []}}, "non-empty list"),
         ({"Principal": {}}, "non-empty map"),
