@@ -1,0 +1,191 @@
+"""`python -m local_endpoint serve | demo`: the endpoint on its own, or the whole story.
+
+serve  start the endpoint, print how to use it (AWS CLI, boto3, CDK), serve until Ctrl-C.
+demo   start the endpoint, deploy the app with the real CDK CLI, run the demo as its own
+       process, print the access matrix, stop the endpoint. `make demo` runs this.
+
+Every failure is one line on stderr and a non-zero exit; work files go under .local/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from local_endpoint import cdk_cli
+from local_endpoint.endpoint import EndpointError, LocalEndpoint
+
+WORK_DIR = cdk_cli.PROJECT_ROOT / ".local"
+OUTPUTS_FILE = WORK_DIR / "cdk-outputs.json"
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+class PhaseError(RuntimeError):
+    """A demo phase failed; the message is the one-line reason."""
+
+
+# -- serve ----------------------------------------------------------------------------------------
+
+
+def usage_text(endpoint: LocalEndpoint) -> str:
+    """What to paste into a shell to use the endpoint, and how each tool picks it up."""
+    exports = "\n".join(
+        f"  export {name}={shlex.quote(value)}" for name, value in endpoint.env.items()
+    )
+    return f"""Local AWS endpoint listening on {endpoint.url} (pid {endpoint.pid})
+
+Paste into another shell to use it:
+{exports}
+
+Then:
+  AWS CLI   .venv/bin/aws sts get-caller-identity
+            (AWS CLI v1 and v2 read AWS_ENDPOINT_URL; --endpoint-url {endpoint.url} also works)
+  boto3     boto3.client("kms") reads the same variables
+  CDK       PATH=$PWD/node_modules/.bin:$PWD/.venv/bin:$PATH \\
+            cdk deploy --require-approval never -c sample:bootstrapless=true \\
+              --outputs-file .local/cdk-outputs.json
+  demo      .venv/bin/python -m demo run --outputs-file .local/cdk-outputs.json
+
+The credentials above are the account administrator (arn:aws:iam::123456789012:user/local-admin).
+State lives in memory and is gone when the endpoint stops. Ctrl-C stops it."""
+
+
+def serve(_: argparse.Namespace) -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalEndpoint() as endpoint:
+        print(usage_text(endpoint), flush=True)
+        try:
+            while not stop.wait(0.5):
+                if not endpoint.running:
+                    raise EndpointError("the endpoint process exited")
+        except KeyboardInterrupt:
+            pass
+    print("\nLocal AWS endpoint stopped.", flush=True)
+    return 0
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Phases:
+    """Prints each phase as it starts and how long it took."""
+
+    total: int
+    done: int = 0
+    started: float = 0.0
+
+    def start(self, title: str) -> None:
+        self.done += 1
+        self.started = time.monotonic()
+        print(f"\n==> [{self.done}/{self.total}] {title}", flush=True)
+
+    def note(self, text: str) -> None:
+        print(f"    {text} ({time.monotonic() - self.started:.1f} s)", flush=True)
+
+
+def _run_step(command: Sequence[str], env: dict[str, str], what: str) -> None:
+    completed = subprocess.run(list(command), env=env, cwd=cdk_cli.PROJECT_ROOT, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        raise PhaseError(f"{what} exited with {completed.returncode} (see its output above)")
+
+
+def demo(args: argparse.Namespace) -> int:
+    began = time.monotonic()
+    phases = Phases(total=5)
+    WORK_DIR.mkdir(exist_ok=True)
+    outputs_file = OUTPUTS_FILE
+    outputs_file.unlink(missing_ok=True)
+    python = sys.executable
+    current = "starting the local AWS endpoint"
+    try:
+        phases.start("Starting the local AWS endpoint (moto, patched to behave like AWS KMS)")
+        with LocalEndpoint() as endpoint:
+            phases.note(f"ready at {endpoint.url}")
+
+            current = "deploying with the CDK CLI"
+            env = cdk_cli.cdk_env(endpoint.env)
+            deploy = cdk_cli.deploy_command(outputs_file)
+            phases.start(
+                "Deploying the CDK app with the CDK CLI (no bootstrap needed): cdk deploy "
+                f"--require-approval never -c sample:bootstrapless=true --outputs-file "
+                f"{outputs_file.relative_to(cdk_cli.PROJECT_ROOT)}"
+            )
+            cdk_cli.run(deploy, env)
+            if not outputs_file.exists():
+                raise PhaseError(f"cdk deploy wrote no outputs file at {outputs_file}")
+            phases.note("deployed")
+
+            for title, command, what in _demo_steps(python, outputs_file):
+                current = what
+                phases.start(title)
+                _run_step(command, env, what)
+                phases.note("done")
+
+            current = "stopping the local AWS endpoint"
+            phases.start("Stopping the local AWS endpoint")
+        phases.note("stopped; its state is gone")
+    except KeyboardInterrupt:
+        print("\nmake demo: interrupted; the endpoint is stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (EndpointError, cdk_cli.CdkError, PhaseError, OSError) as error:
+        print(f"\nmake demo: failed while {current}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"\nmake demo: all phases passed in {time.monotonic() - began:.0f} s.")
+    return 0
+
+
+def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], str]]:
+    relative = outputs_file.relative_to(cdk_cli.PROJECT_ROOT)
+    return [
+        (
+            f"Running the demo as SenderRole and ReceiverRole: python -m demo run "
+            f"--outputs-file {relative}",
+            [python, "-m", "demo", "run", "--outputs-file", str(outputs_file)],
+            "running the demo (python -m demo run)",
+        ),
+        (
+            f"The access matrix: python -m demo access --outputs-file {relative}",
+            [python, "-m", "demo", "access", "--outputs-file", str(outputs_file)],
+            "printing the access matrix (python -m demo access)",
+        ),
+    ]
+
+
+# -- entry point ----------------------------------------------------------------------------------
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "serve": (serve, "start the endpoint and serve until Ctrl-C (make endpoint)"),
+    "demo": (demo, "endpoint, CDK deploy, demo, access matrix, stop (make demo)"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog="python -m local_endpoint",
+        description="A local AWS endpoint (moto, patched to behave like AWS for this project).",
+    )
+    commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        commands.add_parser(name, help=help_text, description=help_text)
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    handler, _ = COMMANDS[args.command]
+    try:
+        return handler(args)
+    except EndpointError as error:
+        print(f"local endpoint: {error}", file=sys.stderr)
+        return EXIT_FAILED
