@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from envelope import PrivateKeySigner, PrivateKeyUnwrapper, PublicKeyVerifier, PublicKeyWrapper
@@ -91,20 +92,28 @@ class Parties:
     other_unwrapper: PrivateKeyUnwrapper
 
 
+@cache
+def _signer(key_id: str, pem: str) -> PrivateKeySigner:
+    return PrivateKeySigner(key_id, key_bytes(pem))
+
+
+@cache
+def _unwrapper(key_id: str, pem: str) -> PrivateKeyUnwrapper:
+    return PrivateKeyUnwrapper(key_id, key_bytes(pem))  # loading RSA keys is slow: once
+
+
 def make_parties(recipient_pem: str = "fast_recipient.rsa2048.pem") -> Parties:
     calls = Calls()
-    signer = PrivateKeySigner(SENDER, key_bytes("sender.p521.pem"))
-    unwrapper = PrivateKeyUnwrapper(RECIPIENT, key_bytes(recipient_pem))
+    signer = _signer(SENDER, "sender.p521.pem")
+    unwrapper = _unwrapper(RECIPIENT, recipient_pem)
     return Parties(
         calls=calls,
         signer=CountingSigner(signer, calls),
         verifier=CountingVerifier(signer.verifier(), calls),
         wrapper=CountingWrapper(unwrapper.wrapper(), calls),
         unwrapper=CountingUnwrapper(unwrapper, calls),
-        other_signer=PrivateKeySigner(OTHER_SENDER, key_bytes("other_sender.p521.pem")),
-        other_unwrapper=PrivateKeyUnwrapper(
-            OTHER_RECIPIENT, key_bytes("other_recipient.rsa4096.pem")
-        ),
+        other_signer=_signer(OTHER_SENDER, "other_sender.p521.pem"),
+        other_unwrapper=_unwrapper(OTHER_RECIPIENT, "other_recipient.rsa4096.pem"),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import independent_reader
@@ -45,6 +46,7 @@ def load(path: Path) -> Vector:
     return Vector(fields["expect"], fields, files, body)
 
 
+@cache
 def private_key(name: str):
     return serialization.load_pem_private_key((KEYS / name).read_bytes(), password=None)
 
@@ -84,10 +86,10 @@ def test_envelope_package(path: Path, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()
     unwrapper = envelope.PrivateKeyUnwrapper(
-        vector.fields["recipient"], (KEYS / vector.fields["recipient key"]).read_bytes()
+        vector.fields["recipient"], private_key(vector.fields["recipient key"])
     )
     verifier = envelope.PrivateKeySigner(
-        vector.fields["sender"], (KEYS / vector.fields["sender key"]).read_bytes()
+        vector.fields["sender"], private_key(vector.fields["sender key"])
     ).verifier()
     if vector.expect == "success":
         result = envelope.unseal(source, out, unwrapper=unwrapper, verifier=verifier)
