@@ -31,7 +31,7 @@
 # stdout, as in the post: get-caller-identity's JSON (assumed-role/SenderRole, then
 # assumed-role/ReceiverRole), the verify response ("SignatureValid": true) and message.json.
 # Exit status: 0 when every command succeeds; otherwise the failing command's status (the
-# AWS CLI exits 254 for a service error such as AccessDeniedException).
+# AWS CLI exits 255 (v1) or 254 (v2) for a service error such as AccessDeniedException).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
