@@ -54,7 +54,10 @@ def diff_command(app: Path | None = None) -> list[str]:
 
 
 def run(command: Sequence[str], env: Mapping[str, str], *, capture: bool = False) -> str:
-    """Run a CDK CLI command in the project root; raise CdkError with its last line if it fails."""
+    """Run a CDK CLI command in the project root; raise CdkError with its last line if it fails.
+
+    With ``capture``, return its output (stdout, then stderr, where the CLI reports progress).
+    """
     completed = subprocess.run(  # noqa: S603 - our own fixed command line
         list(command),
         env=dict(env),
@@ -67,7 +70,7 @@ def run(command: Sequence[str], env: Mapping[str, str], *, capture: bool = False
         output = (completed.stderr or "") + (completed.stdout or "") if capture else ""
         last = output.strip().splitlines()[-1] if output.strip() else "see the output above"
         raise CdkError(f"`cdk {command[2]}` exited with {completed.returncode}: {last}")
-    return completed.stdout if capture else ""
+    return (completed.stdout or "") + (completed.stderr or "") if capture else ""
 
 
 def _cdk() -> list[str]:

@@ -16,6 +16,7 @@
     - ``.outputs_file`` a ``pathlib.Path`` to a JSON file like ``cdk deploy --outputs-file``
       writes: ``{stack_name: outputs}``
     - ``.template``     the synthesized CloudFormation template (dict)
+    - ``.assembly_dir`` the synthesized cloud assembly (``cdk deploy --app DIR`` reuses it)
     - ``.env``          the same as ``local_endpoint.env``
     - ``.endpoint``     the ``local_endpoint`` it lives in
 
@@ -55,18 +56,23 @@ class DeployedApp:
     outputs_file: Path
     template: dict[str, Any]
     endpoint: LocalEndpoint
+    assembly_dir: Path
 
     @property
     def env(self) -> dict[str, str]:
         return self.endpoint.env
 
 
-def synthesize_stack(context: dict[str, object] | None = None) -> tuple[str, dict[str, Any]]:
-    """Synthesize the app in process; return its only stack's name and template."""
+def synthesize_assembly(context: dict[str, object] | None = None) -> Any:
+    """Synthesize the app in process (bootstrapless); return the cloud assembly."""
     from stacks.app import create_app
 
-    assembly = create_app({**BOOTSTRAPLESS, **(context or {})}).synth()
-    (stack,) = assembly.stacks
+    return create_app({**BOOTSTRAPLESS, **(context or {})}).synth()
+
+
+def synthesize_stack(context: dict[str, object] | None = None) -> tuple[str, dict[str, Any]]:
+    """Synthesize the app in process; return its only stack's name and template."""
+    (stack,) = synthesize_assembly(context).stacks
     return stack.stack_name, dict(stack.template)
 
 
@@ -80,7 +86,9 @@ def local_endpoint() -> Iterator[LocalEndpoint]:
 def deployed_stack(
     local_endpoint: LocalEndpoint, tmp_path_factory: pytest.TempPathFactory
 ) -> DeployedApp:
-    stack_name, template = synthesize_stack()
+    assembly = synthesize_assembly()
+    (stack,) = assembly.stacks
+    stack_name, template = stack.stack_name, dict(stack.template)
     deployed = deploy_template(local_endpoint.client("cloudformation"), stack_name, template)
     outputs_file = write_outputs_file(
         tmp_path_factory.mktemp("cdk") / "outputs.json", {stack_name: deployed.outputs}
@@ -91,4 +99,5 @@ def deployed_stack(
         outputs_file=outputs_file,
         template=template,
         endpoint=local_endpoint,
+        assembly_dir=Path(assembly.directory),
     )
