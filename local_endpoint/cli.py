@@ -119,7 +119,7 @@ def demo(args: argparse.Namespace) -> int:
             phases.start(
                 "Deploying the CDK app with the CDK CLI (no bootstrap needed): cdk deploy "
                 f"--require-approval never -c sample:bootstrapless=true --outputs-file "
-                f"{outputs_file.relative_to(cdk_cli.PROJECT_ROOT)}"
+                f"{_shown(outputs_file)}"
             )
             cdk_cli.run(deploy, env)
             if not outputs_file.exists():
@@ -146,7 +146,7 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], str]]:
-    relative = outputs_file.relative_to(cdk_cli.PROJECT_ROOT)
+    relative = _shown(outputs_file)
     return [
         (
             f"Running the demo as SenderRole and ReceiverRole: python -m demo run "
@@ -160,6 +160,14 @@ def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], s
             "printing the access matrix (python -m demo access)",
         ),
     ]
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the project root when it is inside it (shorter to read)."""
+    try:
+        return path.relative_to(cdk_cli.PROJECT_ROOT)
+    except ValueError:
+        return path
 
 
 # -- entry point ----------------------------------------------------------------------------------

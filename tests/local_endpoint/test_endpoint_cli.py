@@ -1,0 +1,90 @@
+"""`python -m local_endpoint serve | demo`: what the user sees, and one-line failures."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from local_endpoint import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_serve_prints_the_exports_serves_and_stops_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local_endpoint", "serve"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Local AWS endpoint listening on http://127.0.0.1:")
+        url = first.split()[5]
+        lines = [process.stdout.readline() for _ in range(8)]
+        assert f"  export AWS_ENDPOINT_URL={url}\n" in lines
+        assert any(line.startswith("  export AWS_ACCESS_KEY_ID=") for line in lines)
+        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=5) as answer:
+            assert answer.status == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "Local AWS endpoint stopped." in out
+    assert "Traceback" not in err
+
+
+def test_demo_reports_a_failing_phase_in_one_line(monkeypatch, tmp_path, capsys) -> None:
+    outputs = tmp_path / "cdk-outputs.json"
+
+    def fake_deploy(command, env, *, capture=False):
+        outputs.write_text("{}")
+        return ""
+
+    monkeypatch.setattr(cli, "OUTPUTS_FILE", outputs)
+    monkeypatch.setattr(cli, "WORK_DIR", tmp_path)
+    monkeypatch.setattr(cli.cdk_cli, "run", fake_deploy)
+    monkeypatch.setattr(cli.cdk_cli, "PROJECT_ROOT", tmp_path)
+    failing = [sys.executable, "-c", "raise SystemExit(3)"]
+    monkeypatch.setattr(
+        cli, "_demo_steps", lambda python, path: [("A step that fails", failing, "running X")]
+    )
+    assert cli.main(["demo"]) == cli.EXIT_FAILED
+    captured = capsys.readouterr()
+    assert "==> [1/5] Starting the local AWS endpoint" in captured.out
+    assert "==> [3/5] A step that fails" in captured.out
+    (reason,) = [line for line in captured.err.splitlines() if line]
+    assert (
+        reason
+        == "make demo: failed while running X: running X exited with 3 (see its output above)"
+    )
+
+
+def test_demo_fails_clearly_when_cdk_deploy_fails(monkeypatch, tmp_path, capsys) -> None:
+    def failing_deploy(command, env, *, capture=False):
+        raise cli.cdk_cli.CdkError("`cdk deploy` exited with 1: see the output above")
+
+    monkeypatch.setattr(cli, "OUTPUTS_FILE", tmp_path / "cdk-outputs.json")
+    monkeypatch.setattr(cli, "WORK_DIR", tmp_path)
+    monkeypatch.setattr(cli.cdk_cli, "run", failing_deploy)
+    assert cli.main(["demo"]) == cli.EXIT_FAILED
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "make demo: failed while deploying with the CDK CLI: `cdk deploy` exited with 1: "
+        "see the output above"
+    )
+
+
+def test_every_command_has_help() -> None:
+    for name in cli.COMMANDS:
+        with pytest.raises(SystemExit) as exited:
+            cli.parser().parse_args([name, "--help"])
+        assert exited.value.code == 0
