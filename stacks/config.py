@@ -67,7 +67,7 @@ class KeyRemoval(enum.Enum):
     """What `cdk destroy` (or removing a key from the stack) does to a key."""
 
     RETAIN = "retain"
-    """The key stays in the account, enabled and usable; only the stack forgets it."""
+    """The key stays in the account, enabled, under its key policy; only the stack forgets it."""
     DESTROY = "destroy"
     """The key is scheduled for deletion after the pending window (for sandboxes)."""
 
@@ -130,8 +130,8 @@ class StackConfig:
                 message=f"{setting} is not a setting (the settings are {known}); got {received!r}",
             )
         values = {
-            field: parse(key, context[key])
-            for key, (field, parse) in _SETTINGS.items()
+            attribute: parse(key, context[key])
+            for key, (attribute, parse) in _SETTINGS.items()
             if key in context
         }
         config = cls(**values)

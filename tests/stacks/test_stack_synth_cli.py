@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 
-def test_app_py_synth_passes_builtin_validation_and_the_pack(background, default):
-    # `python app.py` as `cdk synth` runs it: CloudFormation validation and cdk-nag included.
+def test_app_py_synth_runs_the_pack_and_writes_the_tested_template(background, default):
+    # `python app.py` as `cdk synth` runs it, cdk-nag included.
     _, stderr = background.cli_run.communicate(timeout=300)
     assert background.cli_run.returncode == 0, stderr
     report = json.loads((background.cli_outdir / "validation-report.json").read_text())
