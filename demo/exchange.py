@@ -129,7 +129,10 @@ def send_seed(
     sender: AwsSession, resources: Resources, message_path: Path, output: Path, *, force: bool
 ) -> Sent:
     """Sign message.json, tar.gz it with message.sig, one KMS Encrypt: the seed's steps."""
-    message = read_input(message_path, limit=seed.MAX_MESSAGE_BYTES + 1)
+    if message_path.is_file() and message_path.stat().st_size > seed.MAX_MESSAGE_BYTES:
+        too_large = seed.SeedTooLargeError(message_path.stat().st_size, "the message alone is")
+        raise OversizedError(str(too_large))
+    message = read_input(message_path, limit=seed.MAX_MESSAGE_BYTES)
     try:
         seed.precheck(message)
     except seed.SeedFormatError as exc:
@@ -193,7 +196,7 @@ def receive_seed(
         signed=bundle.message,
         signature=bundle.signature,
         files=((seed.MESSAGE_MEMBER, message_out, len(bundle.message)),),
-        sender_key_id=resources.signing_key,
+        sender_key_id=resources.signing_key_arn or resources.signing_key,
     )
 
 
@@ -315,7 +318,10 @@ def receive_envelope(
         resources.encryption_key_arn, "--encryption-key", resources.encryption_key
     )
     if evidence_dir is not None and evidence_dir.exists():
-        raise UsageError(f"evidence directory {evidence_dir} already exists: choose another")
+        raise UsageError(
+            f"evidence directory {evidence_dir} already exists: pass --evidence DIR with a new "
+            "directory, or --no-evidence"
+        )
     unwrapper = kms.KmsKeyUnwrapper(receiver, resources.encryption_key, encryption_arn)
     verifier: envelope.SignatureVerifier
     if verify_offline:

@@ -46,12 +46,12 @@ class SeedFormatError(ValueError):
 class SeedTooLargeError(SeedFormatError):
     """The archive does not fit one RSA-OAEP Encrypt."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, what: str = "message and signature make a tar.gz of") -> None:
         self.size = size
         super().__init__(
             f"the seed format holds at most {SEED_PLAINTEXT_LIMIT} bytes of tar.gz (one "
-            f"RSA_4096 RSAES_OAEP_SHA_256 Encrypt), but message and signature make {size} "
-            "bytes: use --format envelope, which handles any size"
+            f"RSA_4096 RSAES_OAEP_SHA_256 Encrypt), but {what} {size} bytes: use "
+            "--format envelope, which handles any size"
         )
 
 
@@ -96,8 +96,10 @@ def check_fits(archive: bytes) -> bytes:
 def precheck(message: bytes) -> None:
     """Refuse before any KMS call what cannot fit even with an empty signature."""
     if len(message) > MAX_MESSAGE_BYTES:
-        raise SeedTooLargeError(len(message))
-    check_fits(bundle(message, b""))
+        raise SeedTooLargeError(len(message), "the message alone is")
+    archive = bundle(message, b"")
+    if len(archive) > SEED_PLAINTEXT_LIMIT:
+        raise SeedTooLargeError(len(archive), "even without its signature the message makes")
 
 
 def _gunzip(archive: bytes) -> bytes:

@@ -151,8 +151,8 @@ def _workdir(options: RunOptions) -> Path:
 def run(options: RunOptions, stream: TextIO) -> RunReport:
     metrics = CallMetrics()
     out = Reporter(stream, metrics, as_json=options.as_json)
-    workdir = _workdir(options)
-    out.say(f"Work directory: {workdir}  (format: {options.format})")
+    if options.workdir is not None and not options.workdir.is_dir():
+        raise UsageError(f"work directory {options.workdir} does not exist")
 
     with out.step("1", "Find the deployed resources") as s:
         admin = open_caller_session(
@@ -165,6 +165,8 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
         out.detail(s, f"from {resources.source} in region {admin.region}")
         out.detail(s, f"encryption key {resources.encryption_key} ({resources.encryption_key_arn})")
         out.detail(s, f"signing key    {resources.signing_key} ({resources.signing_key_arn})")
+        workdir = _workdir(options)  # created only once there is something to do
+        out.detail(s, f"work directory {workdir} (format: {options.format})")
 
     with out.step("2", "Assume SenderRole (STS AssumeRole from your credentials)") as s:
         sender = assume_role(
@@ -328,7 +330,7 @@ def _seed_steps(
         signed=bundle.message,
         signature=bundle.signature,
         files=((seed.MESSAGE_MEMBER, outputs[0], len(bundle.message)),),
-        sender_key_id=resources.signing_key,
+        sender_key_id=resources.signing_key_arn or resources.signing_key,
     )
     return sent, received
 

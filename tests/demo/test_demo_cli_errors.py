@@ -107,14 +107,28 @@ def test_wrong_region_with_a_stack_name(work: Path, capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.usefixtures("endpoint_env")
-def test_stack_not_found(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = cli(capsys, "run", "--workdir", str(work / "out"), "--stack-name", "NotDeployed")
+def test_stack_not_found(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(work / "out"))  # where run's workdir would go
+    code, err = cli(
+        capsys,
+        "send",
+        str(work / "message.json"),
+        "-o",
+        str(work / "m.enc"),
+        "--stack-name",
+        "NotDeployed",
+    )
     assert code == EXIT_ERROR
     assert one_line(err) == (
         "stack 'NotDeployed' not found in region us-east-1: deploy it first (cdk deploy), or "
         "pass --stack-name, --region or --outputs-file"
     )
-    assert listing(work / "out") == []
+    assert not (work / "m.enc").exists()
+    code, err = cli(capsys, "run", "--stack-name", "NotDeployed")
+    assert code == EXIT_ERROR
+    assert listing(work / "out") == []  # not even an empty work directory
 
 
 def test_access_denied_names_principal_action_and_statement(
@@ -308,16 +322,24 @@ def test_truncated_or_wrong_format_input_is_refused_before_any_aws_call(
     assert listing(work / "out") == []
 
 
+@pytest.mark.parametrize(
+    ("size", "what"),
+    [
+        (300, "but even without its signature the message makes"),
+        (3_000_000, "but the message alone is 3000000 bytes"),
+    ],
+)
 def test_oversized_message_for_the_seed_format(
-    endpoint_env: Any, work: Path, capsys: pytest.CaptureFixture[str]
+    endpoint_env: Any, work: Path, size: int, what: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    big = work / "big.json"
-    big.write_bytes(json.dumps({"message": os.urandom(300).hex()}).encode())
+    big = work / "big.bin"
+    big.write_bytes(os.urandom(size))
     code, err = cli(capsys, "send", "--format", "seed", str(big), "-o", str(work / "m.enc"))
     assert code == EXIT_REFUSED
     line = one_line(err)
-    assert "the seed format holds at most 446 bytes" in line
-    assert "use --format envelope, which handles any size" in line
+    assert line.startswith("the seed format holds at most 446 bytes of tar.gz")
+    assert what in line
+    assert line.endswith("use --format envelope, which handles any size")
     assert not (work / "m.enc").exists()
 
 
