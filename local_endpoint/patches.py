@@ -345,8 +345,7 @@ def kms_sign_verify_message_types(patcher: Patcher) -> None:
 
 @REGISTRY.patch("kms_key_usage_enforced", module=KMS_RESPONSES)
 def kms_key_usage_enforced(patcher: Patcher) -> None:
-    """A key is used only as its KeyUsage says: no Encrypt with SIGN_VERIFY, no Sign with
-    ENCRYPT_DECRYPT.
+    """A key is used only as its KeyUsage says: no Encrypt with a SIGN_VERIFY key, and so on.
 
     KMS developer guide, "Key usage": an asymmetric key is for encryption or for signing,
     never both; other operations answer InvalidKeyUsageException ("ARN key usage is SIGN_VERIFY

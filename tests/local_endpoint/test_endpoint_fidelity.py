@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -426,6 +427,8 @@ def test_behaviour_is_lost_without_its_patch(name: str) -> None:
 def test_every_patch_is_pinned_and_documented() -> None:
     pinned = {patch for _, patch in PINS.values()}
     assert pinned == set(REGISTRY.names)
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "LOCAL-ENDPOINT.md").read_text()
+    assert [name for name in REGISTRY.names if f"`{name}`" not in guide] == []
     for patch in REGISTRY:
         assert patch.summary, f"{patch.name} has no docstring"
         assert "moto 5.2.5" in (patch.installer.__doc__ or ""), patch.name
