@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
@@ -414,10 +415,18 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
 
     def call_action(self: Any) -> Any:
         operation = self._get_action()
-        params = json.loads(self.body) if self.body else {}
+        try:
+            params = json.loads(self.body) if self.body else {}
+        except ValueError:
+            return original_call_action(self)  # moto answers the malformed request
         request = authorization.KmsRequest(operation, params)
         caller = authorization.identify(self.get_access_key(), self.current_account)
         key_id = authorization.key_id_of(request)
+        if operation == "Decrypt" and not key_id:
+            # A symmetric ciphertext names its key (moto's format: the key ID comes first).
+            key_id = _key_id_in_symmetric_ciphertext(params.get("CiphertextBlob"))
+            if key_id not in self.kms_backend.keys:
+                return original_call_action(self)  # moto answers the bad ciphertext
         key = None
         if key_id:
             try:
@@ -435,6 +444,15 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
         return _json_error(self, 400, "AccessDeniedException", denial.message)
 
     patcher.replace(KmsResponse, "call_action", call_action)
+
+
+def _key_id_in_symmetric_ciphertext(blob: str | None) -> str | None:
+    from moto.kms.utils import _deserialize_ciphertext_blob
+
+    try:
+        return _deserialize_ciphertext_blob(base64.b64decode(blob or "")).key_id
+    except (ValueError, TypeError, struct.error):
+        return None
 
 
 def _json_error(response: Any, status: int, code: str, message: str) -> tuple[int, dict, str]:

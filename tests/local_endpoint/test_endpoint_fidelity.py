@@ -362,6 +362,14 @@ def key_policy_is_enforced(moto: Moto) -> None:
     )
     assert error_code(lambda: sender.describe_key(KeyId=key)) == "AccessDeniedException"
     assert error_code(lambda: sender.create_key()) == "AccessDeniedException"
+    # A symmetric ciphertext names its key: Decrypt without KeyId is judged on that key.
+    symmetric_policy = json.loads(json.dumps(policy))
+    symmetric_policy["Statement"][1]["Condition"] = {}
+    symmetric = moto.create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", policy=symmetric_policy)
+    blob = sender.encrypt(KeyId=symmetric, Plaintext=b"x")["CiphertextBlob"]
+    with pytest.raises(ClientError) as caught:
+        sender.decrypt(CiphertextBlob=blob)
+    assert f"kms:Decrypt on resource: {symmetric} because" in str(caught.value)
 
 
 PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
