@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from envelope.errors import EnvelopeUsageError, OutputExistsError
 from envelope.format import (
@@ -27,7 +27,6 @@ from envelope.format import (
     derive_payload_key,
     encode_header,
 )
-from envelope.hashing import HashThread
 from envelope.keys import KeyWrapper, Signer
 from envelope.records import SIGNATURE_MAX, SIGNATURE_MIN, encode_end_record, encode_file_record
 from envelope.statement import (
@@ -39,6 +38,7 @@ from envelope.statement import (
     name_problem,
 )
 from envelope.stream import EncryptWriter
+from envelope.workers import Worker, write_all
 
 READ_LIMIT = 1 << 30  # bytes per readinto call cap (the batch buffer is far smaller)
 
@@ -81,7 +81,9 @@ def _inputs(files: Sequence[Path | PlainFile]) -> list[PlainFile]:
     return result
 
 
-def _stream_file(source: BinaryIO, size: int, writer: EncryptWriter, hasher, hashes) -> None:
+def _stream_file(
+    source: BinaryIO, size: int, writer: EncryptWriter, digest: Any, hasher: Worker
+) -> None:
     remaining = size
     while remaining:
         space = writer.space()
@@ -89,7 +91,7 @@ def _stream_file(source: BinaryIO, size: int, writer: EncryptWriter, hasher, has
         got = source.readinto(space[:want])
         if not got:
             raise EnvelopeUsageError("an input file shrank while it was being sealed")
-        hashes.update(hasher, writer.commit(got))
+        hasher.submit(digest.update, writer.commit(got))
         remaining -= got
     if source.read(1):
         raise EnvelopeUsageError("an input file grew while it was being sealed")
@@ -124,9 +126,13 @@ def seal(
     fd, tmp_name = tempfile.mkstemp(prefix=".kms-envelope-", dir=destination.parent or ".")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb", buffering=0) as out, HashThread() as hashes:
-            out.write(header)
-            writer = EncryptWriter(out, payload_key, hashes)
+        with (
+            os.fdopen(fd, "wb", buffering=0) as out,
+            Worker("envelope-sha512") as hasher,
+            Worker("envelope-write") as output_writer,
+        ):
+            write_all(out, memoryview(header))
+            writer = EncryptWriter(out, payload_key, hasher, output_writer)
             manifest = bytearray()
             total = 0
             for plain in inputs:
@@ -135,10 +141,10 @@ def seal(
                     if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
                         raise EnvelopeUsageError(f"input {str(plain.path)!r} is not a file")
                     writer.write(encode_file_record(plain.name, size))
-                    hasher = hashlib.sha512()
-                    _stream_file(source, size, writer, hasher, hashes)
-                hashes.drain()
-                manifest += manifest_line(hasher.hexdigest(), plain.name)
+                    digest = hashlib.sha512()
+                    _stream_file(source, size, writer, digest, hasher)
+                hasher.drain()
+                manifest += manifest_line(digest.hexdigest(), plain.name)
                 total += size
             statement = Statement(
                 format=FORMAT_ID,
@@ -163,6 +169,7 @@ def seal(
                 )
             writer.write(encode_end_record(statement_bytes, signature))
             writer.close()
+            output_writer.drain()
             size_written = len(header) + writer.bytes_written
         try:
             os.link(tmp, destination)  # never overwrites

@@ -11,15 +11,14 @@ without a final chunk, or finds anything after it, rejects the payload.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from envelope.errors import EnvelopeAuthenticationError
-from envelope.hashing import HashThread
+from envelope.workers import Rotation, Worker, write_all
 
 CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
@@ -29,36 +28,13 @@ COUNTER_LIMIT = 1 << (8 * COUNTER_SIZE)
 NON_FINAL, FINAL = b"\x00", b"\x01"
 
 CHUNKS_PER_BATCH = 32  # 2 MiB of plaintext per batch
-BUFFERS = 3  # plaintext buffers in rotation, so hashing overlaps reading and the cipher
+BUFFERS = 3  # buffers in rotation, so hashing and writing overlap reading and the cipher
 
 
 def chunk_nonce(counter: int, final: bool) -> bytes:
     if not 0 <= counter < COUNTER_LIMIT:  # pragma: no cover - 2^88 chunks
         raise OverflowError("chunk counter exhausted")
     return counter.to_bytes(COUNTER_SIZE, "big") + (FINAL if final else NON_FINAL)
-
-
-class _Rotation:
-    """Plaintext buffers that are reused only after the hash thread is done with them."""
-
-    def __init__(self, size: int, hash_thread: HashThread | None) -> None:
-        self._buffers = [bytearray(size) for _ in range(BUFFERS)]
-        self._fences: list[threading.Event | None] = [None] * BUFFERS
-        self._hash_thread = hash_thread
-        self._index = 0
-
-    def current(self) -> bytearray:
-        return self._buffers[self._index]
-
-    def advance(self) -> bytearray:
-        """Fence the current buffer and move to the next one, waiting until it is free."""
-        if self._hash_thread is not None:
-            self._fences[self._index] = self._hash_thread.fence()
-        self._index = (self._index + 1) % BUFFERS
-        fence = self._fences[self._index]
-        if fence is not None:
-            fence.wait()
-        return self._buffers[self._index]
 
 
 class EncryptWriter:
@@ -70,12 +46,22 @@ class EncryptWriter:
     """
 
     def __init__(
-        self, output: BinaryIO, payload_key: bytes, hash_thread: HashThread | None = None
+        self,
+        output: BinaryIO,
+        payload_key: bytes,
+        hasher: Worker | None = None,
+        writer: Worker | None = None,
     ) -> None:
         self._output = output
         self._aead = AESGCM(payload_key)
-        self._rotation = _Rotation(CHUNKS_PER_BATCH * CHUNK_SIZE, hash_thread)
-        self._sealed = bytearray(CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE)
+        self._rotation = Rotation(
+            CHUNKS_PER_BATCH * CHUNK_SIZE, BUFFERS, [hasher] if hasher else []
+        )
+        self._sealed = Rotation(
+            CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE, BUFFERS, [writer] if writer else []
+        )
+        self._writer = writer
+        self._batches = 0
         self._fill = 0
         self._counter = 0
         self._closed = False
@@ -112,7 +98,10 @@ class EncryptWriter:
 
     def _flush(self, size: int, *, final: bool) -> None:
         plain = memoryview(self._rotation.current())
-        sealed = memoryview(self._sealed)
+        sealed = memoryview(
+            self._sealed.current() if self._batches == 0 else self._sealed.advance()
+        )
+        self._batches += 1
         out = 0
         for offset in range(0, size, CHUNK_SIZE):
             end = min(offset + CHUNK_SIZE, size)
@@ -122,7 +111,10 @@ class EncryptWriter:
             self._aead.encrypt_into(nonce, plain[offset:end], None, sealed[out : out + n])
             self._counter += 1
             out += n
-        self._output.write(sealed[:out])
+        if self._writer is not None:
+            self._writer.submit(write_all, self._output, sealed[:out])
+        else:
+            write_all(self._output, sealed[:out])
         self.bytes_written += out
 
     def close(self) -> None:
@@ -147,22 +139,23 @@ def _read_into(source: BinaryIO, view: memoryview) -> int:
 class DecryptReader:
     """Yields authenticated plaintext, a batch at a time, from a payload.
 
-    Each yielded view stays valid until the hash thread passes the fence set after the next
-    batch. The generator returns only after the final chunk authenticated and the input ended
-    right after it; anything else raises ``EnvelopeAuthenticationError``.
+    The consumer may hand each yielded view to ``workers`` (hashing, writing); the buffer is
+    reused only after every worker has passed the fence set behind it. The generator returns
+    only after the final chunk authenticated and the input ended right after it; anything
+    else raises ``EnvelopeAuthenticationError``.
     """
 
     def __init__(
-        self, source: BinaryIO, payload_key: bytes, hash_thread: HashThread | None = None
+        self, source: BinaryIO, payload_key: bytes, workers: Sequence[Worker] = ()
     ) -> None:
         self._source = source
         self._aead = AESGCM(payload_key)
-        self._hash_thread = hash_thread
+        self._workers = list(workers)
 
     def batches(self) -> Iterator[memoryview]:
         sealed = bytearray(CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE)
         sealed_view = memoryview(sealed)
-        rotation = _Rotation(CHUNKS_PER_BATCH * CHUNK_SIZE, self._hash_thread)
+        rotation = Rotation(CHUNKS_PER_BATCH * CHUNK_SIZE, BUFFERS, self._workers)
         carry = 0
         counter = 0
         first = True

@@ -23,11 +23,11 @@ from envelope.errors import (
     WrongRecipientError,
 )
 from envelope.format import DATA_KEY_SIZE, FORMAT_ID, derive_payload_key, read_header
-from envelope.hashing import HashThread
 from envelope.keys import KeyUnwrapper, SignatureVerifier
 from envelope.records import RecordParser
 from envelope.statement import Statement, manifest_line, parse_statement
 from envelope.stream import DecryptReader
+from envelope.workers import Worker, write_all_fd
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,13 @@ class _Pending:
 
 
 class _FileSink:
-    """Receives parsed file records and writes them to temp files in ``out_dir``."""
+    """Receives parsed file records; a worker writes them to temp files in ``out_dir`` and
+    another hashes them, while the main thread decrypts the next batch."""
 
-    def __init__(self, out_dir: Path, hashes: HashThread) -> None:
+    def __init__(self, out_dir: Path, hasher: Worker, writer: Worker) -> None:
         self._out_dir = out_dir
-        self._hashes = hashes
+        self._hasher = hasher
+        self._writer = writer
         self.done: list[_Pending] = []
         self._current: _Pending | None = None
         self._names: set[str] = set()
@@ -77,23 +79,23 @@ class _FileSink:
     def data(self, view: memoryview) -> None:
         current = self._current
         assert current is not None
-        self._hashes.update(current.hasher, view)
-        while view:
-            n = os.write(current.fd, view)
-            view = view[n:]
+        self._hasher.submit(current.hasher.update, view)
+        self._writer.submit(write_all_fd, current.fd, view)
 
     def end(self) -> None:
         current = self._current
         assert current is not None
-        os.close(current.fd)
-        current.fd = -1
+        self._writer.submit(os.close, current.fd)
+        current.fd = -1  # the writer closes it, after the file's last write
         self.done.append(current)
         self._current = None
 
     def discard(self) -> None:
+        """Remove every temp file; call only after the workers have quiesced."""
         for pending in [*self.done, *([self._current] if self._current else [])]:
             if pending.fd >= 0:
                 os.close(pending.fd)
+                pending.fd = -1
             pending.tmp.unlink(missing_ok=True)
 
 
@@ -124,17 +126,19 @@ def unseal(
         if len(data_key) != DATA_KEY_SIZE:
             raise EnvelopeAuthenticationError()
         payload_key = derive_payload_key(data_key, header.raw, header.salt)
-        with HashThread() as hashes:
-            sink = _FileSink(out_dir, hashes)
+        with Worker("envelope-sha512") as hasher, Worker("envelope-write") as writer:
+            sink = _FileSink(out_dir, hasher, writer)
             try:
                 parser = RecordParser(sink.start, sink.data, sink.end)
-                for batch in DecryptReader(stream, payload_key, hashes).batches():
+                for batch in DecryptReader(stream, payload_key, [hasher, writer]).batches():
                     parser.feed(batch)
                 end = parser.finish()
-                hashes.drain()
+                hasher.drain()
+                writer.drain()
                 return _finish(end.statement, end.signature, sink, out_dir, unwrapper, verifier)
             except BaseException:
-                hashes.drain()
+                hasher.quiesce()
+                writer.quiesce()
                 sink.discard()
                 raise
 
