@@ -243,7 +243,9 @@ def verify_command(args: argparse.Namespace) -> Result:
         if args.file.is_file() and args.file.stat().st_size <= MAX_SIGNED_MESSAGE:
             valid = kms.verify(receiver, resources.signing_key, read_input(args.file), signature)
         else:
-            digest = offline.sha512_of(args.file)
+            progress = _progress(args, "hashing", args.file.stat().st_size)
+            digest = offline.sha512_of(args.file, progress.advance)
+            progress.finish()
             valid = kms.verify_digest(receiver, resources.signing_key, digest, signature)
         if not valid:
             raise AuthenticationError(

@@ -317,6 +317,8 @@ def receive_envelope(
     encryption_arn = key_arn(
         resources.encryption_key_arn, "--encryption-key", resources.encryption_key
     )
+    if evidence_dir is not None and not evidence_dir.parent.is_dir():
+        raise UsageError(f"the directory for the evidence, {evidence_dir.parent}, does not exist")
     if evidence_dir is not None and evidence_dir.exists():
         raise UsageError(
             f"evidence directory {evidence_dir} already exists: pass --evidence DIR with a new "
@@ -348,6 +350,11 @@ def receive_envelope(
                 )
             )
         targets = [out_dir / f.name for f in unsealed.files]
+        if evidence_dir is not None and evidence_dir.resolve() in {t.resolve() for t in targets}:
+            raise UsageError(
+                f"a received file is named like the evidence directory {evidence_dir}: pass "
+                "--evidence DIR with another name"
+            )
         if not force:
             for target in targets:
                 if target.exists():
@@ -355,7 +362,7 @@ def receive_envelope(
         for received, target in zip(unsealed.files, targets, strict=True):
             _place(received.path, target, force=force)
         if evidence_dir is not None:
-            os.rename(staged_evidence, evidence_dir)
+            shutil.move(staged_evidence, evidence_dir)  # also across file systems
             evidence = sorted(evidence_dir.iterdir())
     return Received(
         format="envelope",

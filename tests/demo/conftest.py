@@ -51,3 +51,16 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
     monkeypatch.setattr(botocore.endpoint.time, "sleep", slept.append)
     return slept
+
+
+_ENDPOINT_FIXTURES = frozenset({"endpoint_env", "deployed_stack", "local_endpoint"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests here that use the local endpoint are `integration` tests, marked or not."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents and _ENDPOINT_FIXTURES & set(
+            getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.integration)
