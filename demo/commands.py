@@ -227,7 +227,11 @@ def verify_command(args: argparse.Namespace) -> Result:
             raise UsageError("verify --offline needs --public-key (a PEM from public-keys)")
         size = args.file.stat().st_size if args.file.is_file() else None
         progress = _progress(args, "hashing", size)
-        offline.verify_file(args.public_key, args.file, signature_path, progress.advance)
+        try:
+            offline.verify_file(args.public_key, args.file, signature_path, progress.advance)
+        except BaseException:
+            progress.abort()
+            raise
         progress.finish()
         how = f"offline with {args.public_key}"
     else:

@@ -54,8 +54,17 @@ class Progress:
         self._draw(now, final=False)
 
     def finish(self) -> None:
+        """The work is complete: a display that was shown ends at 100% and a newline."""
+        if self.total is not None:
+            self.done = self.total
         if self.shown:
             self._draw(self._clock(), final=True)
+
+    def abort(self) -> None:
+        """The work failed: end a shown in-place line, so the error starts on its own."""
+        if self.shown and self._tty:
+            self._stream.write("\n")
+            self._stream.flush()
 
     def _draw(self, now: float, *, final: bool) -> None:
         self._last_draw = now
@@ -63,8 +72,9 @@ class Progress:
         elapsed = max(now - self._start, 1e-9)
         rate = self.done / MIB / elapsed
         if self.total:
-            share = f"{100 * self.done / self.total:5.1f}% "
-            amount = f"{self.done / MIB:.1f}/{self.total / MIB:.1f} MiB"
+            done = min(self.done, self.total)  # a watched output may outgrow its input
+            share = f"{100 * done / self.total:5.1f}% "
+            amount = f"{done / MIB:.1f}/{self.total / MIB:.1f} MiB"
         else:
             share, amount = "", f"{self.done / MIB:.1f} MiB"
         line = f"{self.label}: {share}{amount} {rate:.1f} MiB/s {elapsed:.1f} s"
@@ -121,6 +131,8 @@ class DirectoryWatcher:
         self._thread.join()
         if exc[0] is None:
             self._progress.finish()
+        else:
+            self._progress.abort()
 
     def _size(self) -> int:
         inodes: dict[int, int] = {}
