@@ -133,3 +133,31 @@ def test_progress_reader_reports_what_is_read() -> None:
     buffer = bytearray(4)
     assert reader.readinto(buffer) == 2
     assert progress.done == 6
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_progress_redraws_in_place_and_a_failure_ends_the_line() -> None:
+    clock, stream = Clock(), Terminal()
+    progress = Progress("opening", 2 * 1024 * 1024, stream=stream, clock=clock)
+    clock.now = 1.2
+    progress.advance(1024 * 1024)
+    clock.now = 1.4
+    progress.advance(512 * 1024)
+    progress.abort()
+    text = stream.getvalue()
+    assert text.startswith("\ropening:  50.0% 1.0/2.0 MiB")
+    assert "\ropening:  75.0% 1.5/2.0 MiB" in text
+    assert text.count("\n") == 1
+    assert text.endswith("\n")
+
+
+def test_a_display_that_never_showed_stays_silent_on_failure() -> None:
+    stream = Terminal()
+    progress = Progress("opening", 10, stream=stream, clock=Clock())
+    progress.advance(10)
+    progress.abort()
+    assert stream.getvalue() == ""
