@@ -244,3 +244,69 @@ def authorize_assume_role(
 def log(message: str) -> None:
     """One line in the endpoint's log (its stderr)."""
     print(f"local-endpoint: {message}", file=sys.stderr, flush=True)
+
+
+# -- new key policies -----------------------------------------------------------------------------
+
+LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
+INVALID_PRINCIPALS_MESSAGE = "Policy contains a statement with one or more invalid principals."
+
+
+def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
+    """Why KMS would refuse ``policy`` from ``caller`` at CreateKey/PutKeyPolicy, or None.
+
+    KMS developer guide, "Default key policy" (lockout safety check) and PutKeyPolicy:
+    the policy must let the caller call PutKeyPolicy later, and every IAM principal it names
+    must exist. A policy the evaluator cannot read is refused with the evaluator's reason.
+    """
+    try:
+        document = json.loads(policy)
+        decision = keypolicy.decide(
+            policy,
+            caller.arn,
+            "kms:PutKeyPolicy",
+            {"kms:CallerAccount": caller.account, "aws:PrincipalArn": caller.principal_arn},
+        )
+    except (ValueError, keypolicy.PolicyError) as error:
+        return f"The key policy cannot be read: {error}"
+    if any(not principal_exists(arn, caller.account) for arn in named_principals(document)):
+        return INVALID_PRINCIPALS_MESSAGE
+    if decision.outcome is Outcome.ALLOW:
+        return None
+    if decision.outcome is Outcome.VIA_IAM and identity_policies_allow(
+        caller, "kms:PutKeyPolicy", "*"
+    ):
+        return None
+    return LOCKOUT_MESSAGE
+
+
+def named_principals(document: Any) -> list[str]:
+    """The IAM role and user ARNs that a policy's Principal elements name."""
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    if isinstance(statements, dict):
+        statements = [statements]
+    names = []
+    for statement in statements:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        values = principal.get("AWS", []) if isinstance(principal, dict) else []
+        for value in [values] if isinstance(values, str) else values:
+            if isinstance(value, str) and (":role/" in value or ":user/" in value):
+                names.append(value)
+    return names
+
+
+def principal_exists(arn: str, account: str) -> bool:
+    """Whether a role or user ARN of ``account`` exists (other accounts are not checked)."""
+    from moto.iam.models import iam_backends
+
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[4] != account:
+        return True
+    kind, _, name = parts[5].partition("/")
+    backend = iam_backends[account][PARTITION]
+    name = name.rsplit("/", 1)[-1]
+    if kind == "role":
+        return any(role.name == name for role in backend.get_roles())
+    if kind == "user":
+        return name == ADMINISTRATOR_NAME or name in backend.users
+    return True

@@ -17,6 +17,8 @@ import struct
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+from moto.core.exceptions import JsonRESTError
+
 import keypolicy
 from local_endpoint import kms_operations
 from local_endpoint.patching import Patcher, Registry
@@ -392,6 +394,73 @@ def kms_get_public_key_metadata(patcher: Patcher) -> None:
         return json.dumps(kms_operations.public_key_response(key, public_key))
 
     patcher.replace(KmsResponse, "get_public_key", get_public_key)
+
+
+@REGISTRY.patch("kms_key_policy_safety_checks", module=KMS_MODELS)
+def kms_key_policy_safety_checks(patcher: Patcher) -> None:
+    """CreateKey, PutKeyPolicy and AWS::KMS::Key refuse a policy that would lock the caller out.
+
+    KMS developer guide, "Default key policy" and KMS API, CreateKey/PutKeyPolicy: unless
+    BypassPolicyLockoutSafetyCheck is true, the new policy must allow the caller to call
+    PutKeyPolicy later, and the IAM principals it names must exist; otherwise
+    MalformedPolicyDocumentException ("The new key policy will not allow you to update the key
+    policy in the future."). CloudFormation applies it with the deploying credentials.
+    moto 5.2.5 stores any policy, even one that no principal could ever change.
+    """
+    from moto.kms import models
+    from moto.kms.responses import KmsResponse
+
+    from local_endpoint import authorization
+
+    def check(policy: Any, caller: authorization.Caller, bypass: Any) -> None:
+        if policy is None or bypass is True:
+            return
+        text = policy if isinstance(policy, str) else json.dumps(policy)
+        problem = authorization.new_key_policy_problem(text, caller)
+        if problem is not None:
+            raise JsonRESTError("MalformedPolicyDocumentException", problem)
+
+    def from_request(original: Any) -> Any:
+        def handler(self: Any) -> Any:
+            caller = authorization.identify(self.get_access_key(), self.current_account)
+            bypass = self._get_param("BypassPolicyLockoutSafetyCheck")
+            check(self._get_param("Policy"), caller, bypass)
+            return original(self)
+
+        return handler
+
+    def check_template(cloudformation_json: Any, account: str) -> None:
+        properties = cloudformation_json.get("Properties", {})
+        administrator = authorization.Caller(authorization.administrator_arn(account), account)
+        bypass = properties.get("BypassPolicyLockoutSafetyCheck") in (True, "true")
+        check(properties.get("KeyPolicy"), administrator, bypass)
+
+    original_create = models.Key.create_from_cloudformation_json
+    original_update = models.Key.update_from_cloudformation_json
+
+    def create_from_cloudformation_json(
+        cls: type,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        check_template(cloudformation_json, account_id)
+        return original_create(resource_name, cloudformation_json, account_id, *args, **kwargs)
+
+    def update_from_cloudformation_json(cls: type, **kwargs: Any) -> Any:
+        check_template(kwargs["cloudformation_json"], kwargs["account_id"])
+        return original_update(**kwargs)
+
+    for method in ("create_key", "put_key_policy"):
+        patcher.replace(KmsResponse, method, from_request(getattr(KmsResponse, method)))
+    patcher.replace(
+        models.Key, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json)
+    )
+    patcher.replace(
+        models.Key, "update_from_cloudformation_json", classmethod(update_from_cloudformation_json)
+    )
 
 
 # -- authorization ------------------------------------------------------------------------------

@@ -180,6 +180,43 @@ def key_policy_name_is_optional(moto: Moto) -> None:
     assert policy["Statement"]
 
 
+def key_policy_safety_checks(moto: Moto) -> None:
+    kms = moto.client("kms")
+    role = moto.create_role("User", trust_account_root())
+    use_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ROOT},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+            },
+            {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Sign", "Resource": "*"},
+        ],
+    }
+    with pytest.raises(ClientError) as caught:
+        kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Policy=json.dumps(use_only))
+    assert caught.value.response["Error"]["Code"] == "MalformedPolicyDocumentException"
+    assert "will not allow you to update the key policy in the future" in str(caught.value)
+    moto.create_key("ECC_NIST_P256", "SIGN_VERIFY", policy=use_only)  # with the bypass: allowed
+    ghost = json.loads(json.dumps(KEY_POLICY))
+    ghost["Statement"].append(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/Ghost"},
+            "Action": "kms:Sign",
+            "Resource": "*",
+        }
+    )
+    admin_key = moto.create_key("ECC_NIST_P256", "SIGN_VERIFY")
+    assert (
+        error_code(lambda: kms.put_key_policy(KeyId=admin_key, Policy=json.dumps(ghost)))
+        == "MalformedPolicyDocumentException"
+    )
+    kms.put_key_policy(KeyId=admin_key, Policy=json.dumps(KEY_POLICY))
+
+
 # -- CloudFormation ----------------------------------------------------------------------------
 
 KEY_POLICY = {
@@ -394,6 +431,7 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     ),
     "GetPublicKey has KeySpec": (get_public_key_has_key_spec, "kms_get_public_key_metadata"),
     "PolicyName is optional": (key_policy_name_is_optional, "kms_policy_name_optional"),
+    "key policy lockout safety check": (key_policy_safety_checks, "kms_key_policy_safety_checks"),
     "CFN key keeps spec, usage, policy": (
         cfn_key_keeps_spec_usage_policy_and_tags,
         "cfn_kms_key_properties",
