@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demo import access, exchange, kms, offline, walkthrough
+from demo import access, envelope_transfer, exchange, kms, offline, seed_transfer, walkthrough
 from demo.aws import (
     AwsSession,
     CallMetrics,
@@ -124,10 +124,10 @@ def send_command(args: argparse.Namespace) -> Result:
     )
     sender = _as_party(args, caller, resources, "sender")
     if args.format == "seed":
-        sent = exchange.send_seed(sender, resources, inputs[0], args.output, force=args.force)
+        sent = seed_transfer.send_seed(sender, resources, inputs[0], args.output, force=args.force)
     else:
         total = sum(p.stat().st_size for p in inputs if p.is_file())
-        sent = exchange.send_envelope(
+        sent = envelope_transfer.send_envelope(
             sender,
             resources,
             inputs,
@@ -158,12 +158,12 @@ def receive_command(args: argparse.Namespace) -> Result:
     )
     receiver = _as_party(args, caller, resources, "receiver")
     if kind == "seed":
-        received = exchange.receive_seed(
+        received = seed_transfer.receive_seed(
             receiver, resources, args.input, args.out_dir, force=args.force
         )
     else:
         evidence_dir = None if args.no_evidence else args.evidence or args.out_dir / "evidence"
-        received = exchange.receive_envelope(
+        received = envelope_transfer.receive_envelope(
             receiver,
             resources,
             args.input,

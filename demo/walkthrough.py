@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from demo import checks, exchange, kms, seed
+from demo import checks, envelope_transfer, exchange, kms, seed
 from demo.access import AccessMatrix, matrix_from_live_policies
 from demo.aws import (
     AwsSession,
@@ -346,7 +346,7 @@ def _envelope_steps(
     """Steps 4-7 in the envelope format: one seal (Sign + Encrypt), one unseal."""
     resources = parties.resources
     with out.step("4-5", "Sign and encrypt as SenderRole (envelope: 1 Sign + 1 Encrypt)") as s:
-        sent = exchange.send_envelope(
+        sent = envelope_transfer.send_envelope(
             parties.sender, resources, [message_path], encrypted, force=options.force
         )
         out.detail(
@@ -365,7 +365,7 @@ def _envelope_steps(
     ) as s:
         receiver = parties.assume_receiver()
         out.detail(s, f"now {receiver.principal}")
-        received = exchange.receive_envelope(
+        received = envelope_transfer.receive_envelope(
             receiver,
             resources,
             encrypted,
@@ -398,7 +398,7 @@ def _open_tampered_envelope(
     target = workdir / "tampered-out"
     target.mkdir(exist_ok=True)
     try:
-        exchange.receive_envelope(receiver, resources, tampered, target, evidence_dir=None)
+        envelope_transfer.receive_envelope(receiver, resources, tampered, target, evidence_dir=None)
     except AuthenticationError:
         if any(target.iterdir()):
             return "WROTE OUTPUT"

@@ -1,0 +1,225 @@
+"""The envelope format on files: seal as SenderRole, unseal as ReceiverRole, with KMS.
+
+Outputs are staged in a private directory next to their destination and moved into place
+only after everything verified; the staging directory's growth drives the progress display.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import envelope
+from demo import kms
+from demo.aws import AwsSession
+from demo.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    InputRefusedError,
+    UsageError,
+    WrongFormatError,
+)
+from demo.exchange import Received, Sent, key_arn
+from demo.progress import DirectoryWatcher, Progress
+from demo.stack import Resources
+from envelope.format import read_header
+
+
+def _no_progress() -> Progress:
+    return Progress("", None, enabled=False)
+
+
+@contextmanager
+def _staging_dir(parent: Path) -> Iterator[Path]:
+    """A private directory next to the outputs: staged there, renamed out on success."""
+    if not parent.is_dir():
+        raise UsageError(f"output directory {parent} does not exist")
+    staging = Path(tempfile.mkdtemp(prefix=".kms-sign-encrypt-", dir=parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _place(staged: Path, target: Path, *, force: bool) -> None:
+    if force:
+        os.replace(staged, target)
+        return
+    try:
+        os.link(staged, target)  # never overwrites
+    except FileExistsError:
+        raise UsageError(f"output {target} already exists: remove it or pass --force") from None
+
+
+def send_envelope(
+    sender: AwsSession,
+    resources: Resources,
+    inputs: Sequence[Path],
+    output: Path,
+    *,
+    force: bool,
+    recipient_public_key: bytes | None = None,
+    progress: Progress | None = None,
+) -> Sent:
+    """Seal ``inputs`` into ``output``: 1 Sign, and 1 Encrypt (0 with the recipient's PEM)."""
+    signing_arn = key_arn(resources.signing_key_arn, "--signing-key", resources.signing_key)
+    encryption_arn = key_arn(
+        resources.encryption_key_arn, "--encryption-key", resources.encryption_key
+    )
+    for path in inputs:
+        if not path.is_file():
+            raise UsageError(f"input {path} not found or not a regular file")
+    if output.exists() and not force:
+        raise UsageError(f"output {output} already exists: remove it or pass --force")
+    signer = kms.KmsSigner(sender, resources.signing_key, signing_arn)
+    wrapper: envelope.KeyWrapper
+    if recipient_public_key is not None:
+        wrapper = _offline(lambda: envelope.PublicKeyWrapper(encryption_arn, recipient_public_key))
+    else:
+        wrapper = kms.KmsKeyWrapper(sender, resources.encryption_key, encryption_arn)
+    progress = progress or _no_progress()
+    with _staging_dir(output.parent) as staging:
+        staged = staging / "message.enc"
+        with DirectoryWatcher(staging, progress):
+            result = _envelope_call(
+                lambda: envelope.seal(list(inputs), staged, signer=signer, wrapper=wrapper)
+            )
+        wrapped = _wrapped_key(staged)
+        _place(staged, output, force=force)
+    return Sent(
+        format="envelope",
+        inputs=tuple(inputs),
+        output=output,
+        bytes_in=sum(p.stat().st_size for p in inputs),
+        bytes_out=result.envelope_size,
+        signed=result.statement_bytes,
+        signature=result.signature,
+        ciphertext_for_checks=wrapped,
+    )
+
+
+def _wrapped_key(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return read_header(handle).wrapped_data_key
+
+
+def _offline(make: Any) -> Any:
+    try:
+        return make()
+    except envelope.KeyMaterialError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def sender_public_key_for_evidence(receiver: AwsSession, resources: Resources) -> bytes | None:
+    """The sender's public key (receiver's GetPublicKey); None if the policy refuses it."""
+    try:
+        return kms.get_public_key(receiver, resources.signing_key).der
+    except AccessDeniedError:
+        return None
+
+
+def receive_envelope(
+    receiver: AwsSession,
+    resources: Resources,
+    source: Path,
+    out_dir: Path,
+    *,
+    evidence_dir: Path | None,
+    sender_public_key: bytes | None = None,
+    verify_offline: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Received:
+    """Unseal into a private staging directory, export evidence there, then move it all out.
+
+    1 Decrypt and 1 Verify (0 Verify with ``verify_offline`` and the sender's public key).
+    Nothing reaches ``out_dir`` unless every check passed.
+    """
+    signing_arn = key_arn(resources.signing_key_arn, "--signing-key", resources.signing_key)
+    encryption_arn = key_arn(
+        resources.encryption_key_arn, "--encryption-key", resources.encryption_key
+    )
+    if evidence_dir is not None and not evidence_dir.parent.is_dir():
+        raise UsageError(f"the directory for the evidence, {evidence_dir.parent}, does not exist")
+    if evidence_dir is not None and evidence_dir.exists():
+        raise UsageError(
+            f"evidence directory {evidence_dir} already exists: pass --evidence DIR with a new "
+            "directory, or --no-evidence"
+        )
+    unwrapper = kms.KmsKeyUnwrapper(receiver, resources.encryption_key, encryption_arn)
+    verifier: envelope.SignatureVerifier
+    if verify_offline:
+        if sender_public_key is None:
+            raise UsageError("verifying offline needs the sender's public key")
+        verifier = _offline(lambda: envelope.PublicKeyVerifier(signing_arn, sender_public_key))
+    else:
+        verifier = kms.KmsVerifier(receiver, resources.signing_key, signing_arn)
+    progress = progress or _no_progress()
+    with _staging_dir(out_dir) as staging:
+        files_dir = staging / "files"
+        files_dir.mkdir()
+        with DirectoryWatcher(files_dir, progress):
+            unsealed = _envelope_call(
+                lambda: envelope.unseal(source, files_dir, unwrapper=unwrapper, verifier=verifier)
+            )
+        evidence: list[Path] = []
+        staged_evidence = staging / "evidence"
+        if evidence_dir is not None:
+            public_key = sender_public_key or sender_public_key_for_evidence(receiver, resources)
+            _envelope_call(
+                lambda: envelope.export_evidence(
+                    unsealed, staged_evidence, sender_public_key=public_key
+                )
+            )
+        targets = [out_dir / f.name for f in unsealed.files]
+        if evidence_dir is not None and evidence_dir.resolve() in {t.resolve() for t in targets}:
+            raise UsageError(
+                f"a received file is named like the evidence directory {evidence_dir}: pass "
+                "--evidence DIR with another name"
+            )
+        if not force:
+            for target in targets:
+                if target.exists():
+                    raise UsageError(f"output {target} already exists: remove it or pass --force")
+        for received, target in zip(unsealed.files, targets, strict=True):
+            _place(received.path, target, force=force)
+        if evidence_dir is not None:
+            shutil.move(staged_evidence, evidence_dir)  # also across file systems
+            evidence = sorted(evidence_dir.iterdir())
+    return Received(
+        format="envelope",
+        source=source,
+        outputs=tuple(targets),
+        bytes_in=source.stat().st_size,
+        bytes_out=sum(f.size for f in unsealed.files),
+        signed=unsealed.statement_bytes,
+        signature=unsealed.signature,
+        files=tuple((f.name, t, f.size) for f, t in zip(unsealed.files, targets, strict=True)),
+        evidence=tuple(evidence),
+        sender_key_id=signing_arn,
+    )
+
+
+def _envelope_call(call: Any) -> Any:
+    """Envelope errors become the demo's: misuse is precise, tampering opaque."""
+    try:
+        return call()
+    except envelope.EnvelopeAuthenticationError:
+        raise AuthenticationError() from None
+    except envelope.NotAnEnvelopeError as exc:
+        raise WrongFormatError(str(exc)) from None
+    except envelope.OutputExistsError as exc:
+        raise UsageError(f"{exc}: remove it or pass --force") from None
+    except (
+        envelope.MalformedHeaderError,
+        envelope.UnsupportedVersionError,
+        envelope.WrongRecipientError,
+    ) as exc:
+        raise InputRefusedError(f"refused: {exc}") from None
+    except envelope.EnvelopeUsageError as exc:
+        raise UsageError(str(exc)) from None
