@@ -1,0 +1,52 @@
+"""The benchmark's workloads still run and round-trip (sizes tiny; `make bench` times them)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from envelope_testkit import key_bytes
+
+from bench.__main__ import parse_size, report
+from bench.workloads import WORKLOADS
+
+
+@pytest.fixture(scope="module")
+def keys() -> str:
+    # The committed test keys: generating RSA-4096 as `make bench` does takes seconds.
+    return json.dumps(
+        {
+            "rsa": key_bytes("fast_recipient.rsa2048.pem").decode(),
+            "ec": key_bytes("sender.p521.pem").decode(),
+        }
+    )
+
+
+def test_every_workload_runs_and_both_formats_round_trip(tmp_path: Path, keys: str):
+    data = bytes(range(256)) * 1000
+    (tmp_path / "plain.bin").write_bytes(data)
+    for name in ("aes-256-gcm", "sha-512", "sdk-send", "sdk-receive", "send", "receive"):
+        WORKLOADS[name](len(data), keys, tmp_path)
+    assert (tmp_path / "plain.sdk.out").read_bytes() == data
+    assert (tmp_path / "received" / "plain.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("1GiB", 1 << 30), ("256MiB", 256 << 20), ("10kib", 10240), ("7", 7)]
+)
+def test_sizes(text: str, size: int):
+    assert parse_size(text) == size
+
+
+def test_report_shows_ratios_and_verdicts():
+    timing = {"seconds": 1.0, "rss_growth": 1 << 20}
+    best = {
+        name: dict(timing)
+        for name in ("aes-256-gcm", "sha-512", "sdk-send", "send", "sdk-receive", "receive")
+    }
+    best["send"]["seconds"] = 0.5
+    text = report(1 << 30, 1, best)
+    assert "| send | 2,147 | 2.00x | 1.0 MiB |" in text
+    assert "PASS  send is 2.00x the SDK's sdk-send (target >= 1.2x)" in text
+    assert "FAIL  receive is 1.00x the SDK's sdk-receive (target >= 1.2x)" in text
