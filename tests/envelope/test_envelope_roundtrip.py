@@ -143,3 +143,38 @@ def test_each_message_gets_a_fresh_data_key_and_salt(tmp_path: Path, parties: Pa
     header = len(MAGIC) + 2 + len(RECIPIENT) + 2
     assert one[header : header + 256] != two[header : header + 256]  # wrapped key
     assert one[header + 256 : header + 288] != two[header + 256 : header + 288]  # salt
+
+
+def test_memory_stays_bounded_whatever_the_size(tmp_path: Path, parties: Parties):
+    """48 MiB through seal and unseal with far less than 48 MiB allocated at peak."""
+    import tracemalloc
+
+    size = 48 << 20
+    source = tmp_path / "big.bin"
+    with open(source, "wb") as out:
+        block = pattern(1 << 20)
+        for _ in range(size >> 20):
+            out.write(block)
+    out_dir = _mkdir(tmp_path / "out")
+    tracemalloc.start()
+    try:
+        envelope.seal([source], tmp_path / "m.env", signer=parties.signer, wrapper=parties.wrapper)
+        envelope.unseal(
+            tmp_path / "m.env", out_dir, unwrapper=parties.unwrapper, verifier=parties.verifier
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"peak {peak >> 20} MiB"
+    assert (out_dir / "big.bin").stat().st_size == size
+
+
+def test_fields_carry_sizes_beyond_4_gib():
+    from envelope.records import encode_file_record
+    from envelope.stream import chunk_nonce
+
+    record = encode_file_record("huge", (5 << 30) + 1)
+    assert record[-8:] == ((5 << 30) + 1).to_bytes(8, "big")
+    chunks_in_5_gib = (5 << 30) // CHUNK
+    assert chunk_nonce(chunks_in_5_gib, False) == chunks_in_5_gib.to_bytes(11, "big") + b"\0"
+    assert chunk_nonce(2**40, True)[-1:] == b"\x01"
