@@ -21,6 +21,7 @@ from envelope_testkit import (
 )
 
 import envelope
+import envelope.sealing as sealing_module
 import envelope.unsealing as unseal_module
 from envelope import (
     AUTHENTICATION_FAILED,
@@ -388,3 +389,53 @@ def test_existing_output_is_not_overwritten(tmp_path, parties, good):
         open_bytes(tmp_path, parties, good)
     assert sorted(os.listdir(out)) == ["b.txt"]
     assert (out / "b.txt").read_bytes() == b"precious"
+
+
+# --- the header binding and the signature check are what stop these --------------------------
+
+
+def rewrapped(good: bytes, parties: Parties) -> bytes:
+    """Someone who knows the data key re-wraps it (fresh OAEP randomness): a new header."""
+    import io
+
+    from envelope.format import read_header
+
+    header = read_header(io.BytesIO(good))
+    data_key = parties.unwrapper._inner.unwrap(header.wrapped_data_key)
+    new_wrapped = parties.wrapper._inner.wrap(data_key)
+    assert new_wrapped != header.wrapped_data_key
+    return good[:WRAPPED_AT] + new_wrapped + good[SALT_AT:]
+
+
+def test_a_rewrapped_header_is_rejected(tmp_path, parties, good):
+    expect_tampered(tmp_path, parties, rewrapped(good, parties))
+
+
+def test_without_header_binding_a_rewrapped_header_would_pass(tmp_path, parties, good, monkeypatch):
+    """Breaks the property on purpose: the payload key ignores the header."""
+    import envelope.format as format_module
+
+    unbound = format_module.derive_payload_key
+
+    def ignore_header(data_key: bytes, header: bytes, salt: bytes) -> bytes:
+        return unbound(data_key, b"", salt)
+
+    # Seal a fresh envelope under the broken key schedule, then re-wrap its header.
+    monkeypatch.setattr(unseal_module, "derive_payload_key", ignore_header)
+    monkeypatch.setattr(sealing_module, "derive_payload_key", ignore_header)
+    (tmp_path / "a.bin").write_bytes(b"abc")
+    envelope.seal(
+        [tmp_path / "a.bin"], tmp_path / "weak.env", signer=parties.signer, wrapper=parties.wrapper
+    )
+    data = rewrapped((tmp_path / "weak.env").read_bytes(), parties)
+    out = open_bytes(tmp_path, parties, data)
+    assert (out / "a.bin").read_bytes() == b"abc"
+
+
+def test_without_the_signature_check_an_impostor_would_pass(tmp_path, parties, monkeypatch):
+    """Breaks the property on purpose: the impostor test relies on the signature check."""
+    impostor = envelope.PrivateKeySigner(SENDER, parties.other_signer._key)
+    data = seal_by(tmp_path, impostor, parties.wrapper)
+    monkeypatch.setattr(parties.verifier, "verify", lambda message, signature: True)
+    out = open_bytes(tmp_path, parties, data)
+    assert (out / "m.txt").read_bytes() == b"pay 100 to Mallory"
