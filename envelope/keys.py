@@ -49,7 +49,11 @@ class Signer(Protocol):
 
 @runtime_checkable
 class SignatureVerifier(Protocol):
-    """Checks a DER ECDSA_SHA_512 signature over RAW message bytes."""
+    """Checks a DER ECDSA_SHA_512 signature over RAW message bytes.
+
+    Returns False for an invalid signature (KMS KMSInvalidSignatureException); raises only
+    for failures that are not about the signature (access denied, network).
+    """
 
     key_id: str
 
@@ -67,7 +71,12 @@ class KeyWrapper(Protocol):
 
 @runtime_checkable
 class KeyUnwrapper(Protocol):
-    """Decrypts a data key that ``KeyWrapper.wrap`` produced for this key."""
+    """Decrypts a data key that ``KeyWrapper.wrap`` produced for this key.
+
+    Raises ``ValueError`` when the wrapped key does not decrypt (KMS
+    InvalidCiphertextException); the reader reports that as tampering. Other failures (access
+    denied, network) must raise something else, so they are not mistaken for tampering.
+    """
 
     key_id: str
 
