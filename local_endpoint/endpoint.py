@@ -1,6 +1,6 @@
 """Start and stop the local AWS endpoint: a patched moto server in a child process.
 
-    with LocalEndpoint() as endpoint:            # or: endpoint = LocalEndpoint().start()
+    with LocalEndpoint() as endpoint:            # or: endpoint = LocalEndpoint.start()
         kms = endpoint.client("kms")
         subprocess.run([...], env=endpoint.subprocess_env())   # AWS CLI, CDK CLI, the demo
     # stopped here, by PID; the next endpoint starts with empty state
@@ -42,6 +42,15 @@ class EndpointError(RuntimeError):
     """The endpoint did not start, or was used before it started."""
 
 
+class _StartMethod:
+    """``LocalEndpoint.start(**options)`` makes and starts one; ``endpoint.start()`` starts it."""
+
+    def __get__(self, instance: LocalEndpoint | None, owner: type[LocalEndpoint]) -> Any:
+        if instance is None:
+            return lambda **options: owner(**options)._start()
+        return instance._start
+
+
 class LocalEndpoint:
     """A patched moto server on a free loopback port, owned by this object.
 
@@ -66,7 +75,9 @@ class LocalEndpoint:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> LocalEndpoint:
+    start = _StartMethod()
+
+    def _start(self) -> LocalEndpoint:
         """Start the server and wait until it answers; return ``self``."""
         if self._process is not None:
             raise EndpointError("the endpoint is already running")

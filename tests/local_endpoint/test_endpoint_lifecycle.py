@@ -27,7 +27,7 @@ def test_starts_within_budget() -> None:
 
 
 def test_starts_on_loopback_and_stops_by_pid() -> None:
-    endpoint = LocalEndpoint().start()
+    endpoint = LocalEndpoint.start()  # the class-level spelling of docs/ARCHITECTURE.md
     try:
         pid = endpoint.pid
         url = urllib.parse.urlsplit(endpoint.url)
