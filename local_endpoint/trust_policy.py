@@ -33,6 +33,19 @@ KNOWN_KEYS = frozenset(
 )
 
 
+_OPERATORS = frozenset(
+    {
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "ArnEquals",
+        "ArnLike",
+    }
+)
+
+
 class TrustPolicyError(ValueError):
     """The trust policy uses something this evaluator does not model."""
 
@@ -134,6 +147,8 @@ def _operator(operator: str, value: str | None, expected: list[str]) -> bool:
         return (value is None) == (expected[0].lower() == "true")
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
+    if base not in _OPERATORS:
+        raise TrustPolicyError(f"unsupported condition operator {operator!r}")
     if value is None:
         return if_exists or base.startswith(("StringNot", "ArnNot"))
     tests = {
@@ -145,8 +160,6 @@ def _operator(operator: str, value: str | None, expected: list[str]) -> bool:
         "ArnEquals": lambda e: value == e,
         "ArnLike": lambda e: _wildcard(e, value, case=True),
     }
-    if base not in tests:
-        raise TrustPolicyError(f"unsupported condition operator {operator!r}")
     if base.startswith("StringNot"):
         return all(tests[base](e) for e in expected)
     return any(tests[base](e) for e in expected)
