@@ -40,8 +40,6 @@ from envelope.statement import (
 from envelope.stream import EncryptWriter
 from envelope.workers import Worker, write_all
 
-READ_LIMIT = 1 << 30  # bytes per readinto call cap (the batch buffer is far smaller)
-
 
 @dataclass(frozen=True)
 class PlainFile:
@@ -137,9 +135,10 @@ def seal(
             total = 0
             for plain in inputs:
                 with open(plain.path, "rb", buffering=0) as source:
-                    size = os.fstat(source.fileno()).st_size
-                    if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                    info = os.fstat(source.fileno())
+                    if not stat.S_ISREG(info.st_mode):
                         raise EnvelopeUsageError(f"input {str(plain.path)!r} is not a file")
+                    size = info.st_size
                     writer.write(encode_file_record(plain.name, size))
                     digest = hashlib.sha512()
                     _stream_file(source, size, writer, digest, hasher)
