@@ -384,12 +384,19 @@ def kms_get_public_key_metadata(patcher: Patcher) -> None:
 
     KMS API reference, GetPublicKey response: KeyId (the key ARN), PublicKey, KeySpec,
     CustomerMasterKeySpec (deprecated), KeyUsage, and EncryptionAlgorithms or
-    SigningAlgorithms. moto 5.2.5 omits KeySpec and answers the bare key ID.
+    SigningAlgorithms; a symmetric key has no public key (UnsupportedOperationException).
+    moto 5.2.5 omits KeySpec, answers the bare key ID, and invents an RSA public key for
+    symmetric keys.
     """
     from moto.kms.responses import KmsResponse
 
     def get_public_key(self: Any) -> str:
         key = _requested_key(self)
+        if not kms_operations.is_asymmetric(key):
+            raise JsonRESTError(
+                "UnsupportedOperationException",
+                f"{key.arn} key spec is {key.key_spec} which is not valid for GetPublicKey.",
+            )
         key, public_key = self.kms_backend.get_public_key(key.id)
         return json.dumps(kms_operations.public_key_response(key, public_key))
 

@@ -172,6 +172,11 @@ def get_public_key_has_key_spec(moto: Moto) -> None:
     assert answer["KeyId"] == key
     assert answer["SigningAlgorithms"] == ["ECDSA_SHA_512"]
     assert "EncryptionAlgorithms" not in answer
+    symmetric = moto.create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT")
+    kms = moto.client("kms")
+    assert error_code(lambda: kms.get_public_key(KeyId=symmetric)) == (
+        "UnsupportedOperationException"
+    )
 
 
 def key_policy_name_is_optional(moto: Moto) -> None:
