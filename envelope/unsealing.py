@@ -57,6 +57,11 @@ class _Pending:
     written: int = 0
 
 
+def _close(pending: _Pending) -> None:
+    fd, pending.fd = pending.fd, -1
+    os.close(fd)
+
+
 class _FileSink:
     """Receives parsed file records; a worker writes them to temp files in ``out_dir`` and
     another hashes them, while the main thread decrypts the next batch."""
@@ -85,17 +90,15 @@ class _FileSink:
     def end(self) -> None:
         current = self._current
         assert current is not None
-        self._writer.submit(os.close, current.fd)
-        current.fd = -1  # the writer closes it, after the file's last write
+        self._writer.submit(_close, current)  # after the file's last write
         self.done.append(current)
         self._current = None
 
     def discard(self) -> None:
         """Remove every temp file; call only after the workers have quiesced."""
         for pending in [*self.done, *([self._current] if self._current else [])]:
-            if pending.fd >= 0:
-                os.close(pending.fd)
-                pending.fd = -1
+            if pending.fd >= 0:  # not closed by the writer (it stops at its first failure)
+                _close(pending)
             pending.tmp.unlink(missing_ok=True)
 
 

@@ -178,3 +178,41 @@ def test_fields_carry_sizes_beyond_4_gib():
     chunks_in_5_gib = (5 << 30) // CHUNK
     assert chunk_nonce(chunks_in_5_gib, False) == chunks_in_5_gib.to_bytes(11, "big") + b"\0"
     assert chunk_nonce(2**40, True)[-1:] == b"\x01"
+
+
+def _failing_after(calls: int, real):
+    import errno
+
+    count = {"n": 0}
+
+    def write(*args):
+        count["n"] += 1
+        if count["n"] > calls:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args)
+
+    return write
+
+
+def test_a_full_disk_while_receiving_leaves_nothing(tmp_path: Path, parties: Parties, monkeypatch):
+    import envelope.unsealing as unsealing_module
+
+    sealed = seal_one(tmp_path, parties, pattern(3 * BATCH))
+    out = _mkdir(tmp_path / "out")
+    monkeypatch.setattr(
+        unsealing_module, "write_all_fd", _failing_after(1, unsealing_module.write_all_fd)
+    )
+    with pytest.raises(OSError, match="No space left on device"):
+        envelope.unseal(sealed, out, unwrapper=parties.unwrapper, verifier=parties.verifier)
+    assert os.listdir(out) == []
+
+
+def test_a_full_disk_while_sending_leaves_nothing(tmp_path: Path, parties: Parties, monkeypatch):
+    import envelope.stream as stream_module
+
+    source = tmp_path / "in.bin"
+    source.write_bytes(pattern(3 * BATCH))
+    monkeypatch.setattr(stream_module, "write_all", _failing_after(1, stream_module.write_all))
+    with pytest.raises(OSError, match="No space left on device"):
+        envelope.seal([source], tmp_path / "m.env", signer=parties.signer, wrapper=parties.wrapper)
+    assert sorted(os.listdir(tmp_path)) == ["in.bin"]
