@@ -378,6 +378,35 @@ def kms_key_usage_enforced(patcher: Patcher) -> None:
         patcher.replace(KmsResponse, method, enforced(original, operation, usage))
 
 
+@REGISTRY.patch("kms_key_state_enforced", module=KMS_RESPONSES)
+def kms_key_state_enforced(patcher: Patcher) -> None:
+    """A disabled key, or one pending deletion, refuses cryptographic operations.
+
+    KMS developer guide, "Key states of AWS KMS keys": cryptographic operations on a Disabled
+    key answer DisabledException, and on a key pending deletion KMSInvalidStateException.
+    moto 5.2.5 keeps encrypting, decrypting and signing with them.
+    """
+    from moto.kms.responses import KmsResponse
+
+    errors = {
+        "Disabled": ("DisabledException", "{arn} is disabled."),
+        "PendingDeletion": ("KMSInvalidStateException", "{arn} is pending deletion."),
+    }
+
+    def enforced(original: Any) -> Any:
+        def handler(self: Any) -> Any:
+            key = _requested_key(self)
+            if key is not None and key.key_state in errors:
+                code, message = errors[key.key_state]
+                raise JsonRESTError(code, message.format(arn=key.arn))
+            return original(self)
+
+        return handler
+
+    for method in ("encrypt", "decrypt", "sign", "verify", "get_public_key", "generate_data_key"):
+        patcher.replace(KmsResponse, method, enforced(getattr(KmsResponse, method)))
+
+
 @REGISTRY.patch("kms_get_public_key_metadata", module=KMS_RESPONSES)
 def kms_get_public_key_metadata(patcher: Patcher) -> None:
     """GetPublicKey returns the key ARN, KeySpec, KeyUsage and the usage's algorithms.

@@ -222,6 +222,18 @@ def key_policy_safety_checks(moto: Moto) -> None:
     kms.put_key_policy(KeyId=admin_key, Policy=json.dumps(KEY_POLICY))
 
 
+def disabled_and_deleted_keys_refuse_to_work(moto: Moto) -> None:
+    kms = moto.client("kms")
+    key = moto.create_key(*ECC_SIGN).split("/")[-1]  # moto's DisableKey takes key IDs only
+    kms.disable_key(KeyId=key)
+    sign = lambda: kms.sign(KeyId=key, Message=b"m", SigningAlgorithm="ECDSA_SHA_512")  # noqa: E731
+    assert error_code(sign) == "DisabledException"
+    kms.enable_key(KeyId=key)
+    kms.sign(KeyId=key, Message=b"m", SigningAlgorithm="ECDSA_SHA_512")
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+    assert error_code(sign) == "KMSInvalidStateException"
+
+
 # -- CloudFormation ----------------------------------------------------------------------------
 
 KEY_POLICY = {
@@ -422,6 +434,7 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
         "kms_encryption_algorithm_checked",
     ),
     "key usage is enforced": (key_usage_is_enforced, "kms_key_usage_enforced"),
+    "key state is enforced": (disabled_and_deleted_keys_refuse_to_work, "kms_key_state_enforced"),
     "RAW Sign up to 4096 bytes": (
         raw_sign_is_limited_to_4096_bytes,
         "kms_sign_verify_message_types",
