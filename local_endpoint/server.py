@@ -55,7 +55,7 @@ def build_server(host: str, port: int, disabled: Sequence[str]) -> Any:
 
     from local_endpoint import patches
 
-    installation = patches.REGISTRY.install(disabled=disabled)
+    installation = patches.REGISTRY.install(disabled=disabled, preload=patches.PRELOADED)
     app = DomainDispatcherApplication(installation.wrap_app_factory(create_backend_app))
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 

@@ -228,6 +228,7 @@ def disabled_and_deleted_keys_refuse_to_work(moto: Moto) -> None:
     kms.disable_key(KeyId=key)
     sign = lambda: kms.sign(KeyId=key, Message=b"m", SigningAlgorithm="ECDSA_SHA_512")  # noqa: E731
     assert error_code(sign) == "DisabledException"
+    assert error_code(lambda: kms.get_public_key(KeyId=key)) == "DisabledException"
     kms.enable_key(KeyId=key)
     kms.sign(KeyId=key, Message=b"m", SigningAlgorithm="ECDSA_SHA_512")
     kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)

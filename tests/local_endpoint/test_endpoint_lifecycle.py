@@ -8,7 +8,7 @@ import urllib.parse
 import pytest
 
 from local_endpoint import EndpointError, LocalEndpoint
-from local_endpoint.patches import REGISTRY
+from local_endpoint.patches import CFN_MODELS, CFN_RESPONSES, PRELOADED, REGISTRY
 from local_endpoint.patching import UnknownPatchError
 
 START_BUDGET_SECONDS = 2.0
@@ -76,3 +76,12 @@ def test_unknown_patch_name_is_refused_before_anything_starts() -> None:
 def test_url_before_start_is_a_precise_error() -> None:
     with pytest.raises(EndpointError, match="call start"):
         _ = LocalEndpoint().url
+
+
+def test_the_server_applies_every_patch_but_cloudformations_at_start_in_order() -> None:
+    installation = REGISTRY.install(preload=PRELOADED)
+    try:
+        assert {p.module for p in installation.pending} <= {CFN_MODELS, CFN_RESPONSES}
+        assert installation.applied == [n for n in REGISTRY.names if n in installation.applied]
+    finally:
+        installation.undo()
