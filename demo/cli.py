@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from demo import commands
 from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
@@ -23,6 +23,13 @@ from demo.stack import DEFAULT_STACK_NAME
 PROG = "kms-sign-encrypt"
 DEBUG_VARIABLE = "KMS_SIGN_ENCRYPT_DEBUG"
 EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors in one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _attempts(text: str) -> int:
@@ -107,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         _output_options(),
     )
     everything = [aws, stack, keys, roles, output]
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Sign and encrypt with AWS KMS asymmetric keys: the seed's sender and "
         "receiver flow, done right. Works the same against AWS and the local endpoint "

@@ -2,7 +2,7 @@
 
 serve  start the endpoint, print how to use it (AWS CLI, boto3, CDK), serve until Ctrl-C.
 demo   start the endpoint, deploy the app with the real CDK CLI, run the demo as its own
-       process, print the access matrix, stop the endpoint. `make demo` runs this.
+       process (it ends with the access matrix), stop the endpoint. `make demo` runs this.
 
 Every failure is one line on stderr and a non-zero exit; work files go under .local/.
 """
@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from local_endpoint import cdk_cli
 from local_endpoint.endpoint import EndpointError, LocalEndpoint
@@ -102,11 +103,12 @@ def _run_step(command: Sequence[str], env: dict[str, str], what: str) -> None:
 
 def demo(args: argparse.Namespace) -> int:
     began = time.monotonic()
-    phases = Phases(total=5)
-    WORK_DIR.mkdir(exist_ok=True)
     outputs_file = OUTPUTS_FILE
+    demo_steps = _demo_steps(sys.executable, outputs_file)
+    # Start the endpoint, deploy, the demo steps, stop the endpoint.
+    phases = Phases(total=len(demo_steps) + 3)
+    WORK_DIR.mkdir(exist_ok=True)
     outputs_file.unlink(missing_ok=True)
-    python = sys.executable
     current = "starting the local AWS endpoint"
     try:
         phases.start("Starting the local AWS endpoint (moto, patched to behave like AWS KMS)")
@@ -126,7 +128,7 @@ def demo(args: argparse.Namespace) -> int:
                 raise PhaseError(f"cdk deploy wrote no outputs file at {outputs_file}")
             phases.note("deployed")
 
-            for title, command, what in _demo_steps(python, outputs_file):
+            for title, command, what in demo_steps:
                 current = what
                 phases.start(title)
                 _run_step(command, env, what)
@@ -146,18 +148,14 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], str]]:
+    """The demo itself; `run` ends with the access matrix from the deployed key policies."""
     relative = _shown(outputs_file)
     return [
         (
-            f"Running the demo as SenderRole and ReceiverRole: python -m demo run "
-            f"--outputs-file {relative}",
+            "Running the demo as SenderRole and ReceiverRole, then the access matrix: "
+            f"python -m demo run --outputs-file {relative}",
             [python, "-m", "demo", "run", "--outputs-file", str(outputs_file)],
             "running the demo (python -m demo run)",
-        ),
-        (
-            f"The access matrix: python -m demo access --outputs-file {relative}",
-            [python, "-m", "demo", "access", "--outputs-file", str(outputs_file)],
-            "printing the access matrix (python -m demo access)",
         ),
     ]
 
@@ -178,8 +176,15 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors in one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(
+    main = _Parser(
         prog="python -m local_endpoint",
         description="A local AWS endpoint (moto, patched to behave like AWS for this project).",
     )

@@ -59,8 +59,8 @@ def test_demo_reports_a_failing_phase_in_one_line(monkeypatch, tmp_path, capsys)
     )
     assert cli.main(["demo"]) == cli.EXIT_FAILED
     captured = capsys.readouterr()
-    assert "==> [1/5] Starting the local AWS endpoint" in captured.out
-    assert "==> [3/5] A step that fails" in captured.out
+    assert "==> [1/4] Starting the local AWS endpoint" in captured.out
+    assert "==> [3/4] A step that fails" in captured.out
     (reason,) = [line for line in captured.err.splitlines() if line]
     assert (
         reason
@@ -88,3 +88,11 @@ def test_every_command_has_help() -> None:
         with pytest.raises(SystemExit) as exited:
             cli.parser().parse_args([name, "--help"])
         assert exited.value.code == 0
+
+
+def test_a_usage_error_is_one_line(capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["bogus"])
+    assert caught.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("python -m local_endpoint: error: argument COMMAND: invalid choice")
