@@ -1,25 +1,34 @@
 # One entry point for a fresh machine that has Python 3.11 and Node.js:
 #   make demo   the whole story against a local AWS endpoint (no account needed)
 #   make test   lint, CDK assertions, evaluator, endpoint fidelity, demo and format tests
-# Both create the virtual environment and install the pinned pip and npm packages first.
+# Both create the virtual environment and install the pinned pip and npm packages first
+# (`make demo` only the runtime set, `make test` the test tools too).
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install -q -c constraints.txt
 # The project's own Node.js 22 (npm package `node`) and CDK CLI come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup test lint demo endpoint synth bench clean
+.PHONY: setup runtime test lint demo endpoint synth bench snapshots clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: runtime $(VENV)/.dev-installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
-	@echo "==> Python: creating $(VENV) and installing pinned packages"
+runtime: $(VENV)/.runtime-installed node_modules/.installed
+
+$(VENV)/.runtime-installed: requirements.txt constraints.txt pyproject.toml
+	@echo "==> Python: creating $(VENV) and installing the pinned runtime packages"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q pip==25.3
-	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip install -q --no-deps -e .
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -e .
+	@touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
+	@echo "==> Python: installing the pinned test, lint and benchmark tools"
+	$(PIP) -r requirements-dev.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -34,17 +43,21 @@ lint: setup
 test: lint
 	$(PY) -m pytest
 
-demo: setup
+demo: runtime
 	$(PY) -m local_endpoint demo
 
-endpoint: setup
+endpoint: runtime
 	$(PY) -m local_endpoint serve
 
-synth: setup
+synth: runtime
 	npx cdk synth
 
 bench: setup
 	$(PY) -m bench
+
+# Rewrite the reviewed template snapshots after an intended stack change; review the diff.
+snapshots: setup
+	UPDATE_STACK_SNAPSHOTS=1 $(PY) -m pytest -q tests/stacks/test_stack_snapshot.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .hypothesis .local
