@@ -9,9 +9,9 @@ from typing import Final
 
 from aws_cdk import (
     App,
-    BootstraplessSynthesizer,
     DefaultStackSynthesizer,
     IStackSynthesizer,
+    LegacyStackSynthesizer,
     Validations,
 )
 from cdk_nag import AwsSolutionsChecks
@@ -65,6 +65,14 @@ def _sample_context(app: App) -> dict[str, object]:
 
 
 def _synthesizer(config: StackConfig) -> IStackSynthesizer:
+    """The default synthesizer (needs `cdk bootstrap`), or one that needs no bootstrap at all.
+
+    The stack has no assets, so the template can travel inline and the CLI can deploy with its
+    own credentials. `LegacyStackSynthesizer` does exactly that: no deploy or execution role, no
+    asset bucket, no bootstrap-version rule. (`BootstraplessSynthesizer` still names the default
+    bootstrap roles: the CLI then tries to assume a deploy role that does not exist, and a real
+    CloudFormation refuses the missing execution role.)
+    """
     if config.bootstrapless:
-        return BootstraplessSynthesizer()
+        return LegacyStackSynthesizer()
     return DefaultStackSynthesizer()

@@ -120,3 +120,15 @@ def test_default_synthesizer_needs_bootstrap_and_the_switch_removes_it(default, 
     assert "CheckBootstrapVersion" in default.doc["Rules"]
     assert "Parameters" not in configured.doc
     assert "Rules" not in configured.doc
+
+
+def test_the_bootstrapless_switch_deploys_with_the_cli_credentials(default, configured):
+    def artifact(synthesized):
+        assembly = synthesized.app.synth()
+        return assembly.get_stack_artifact(synthesized.stack.artifact_id)
+
+    assert artifact(default).assume_role_arn is not None
+    bootstrapless = artifact(configured)
+    assert bootstrapless.assume_role_arn is None
+    assert bootstrapless.cloud_formation_execution_role_arn is None
+    assert bootstrapless.stack_template_asset_object_url is None
