@@ -237,17 +237,20 @@ def verify_command(args: argparse.Namespace) -> Result:
     else:
         if args.public_key is not None:
             raise UsageError("--public-key is for --offline; without it KMS Verify is used")
+        if not args.file.is_file():  # before any AWS call: wrong input fails fast
+            raise UsageError(f"input {args.file} not found or not a regular file")
+        signature = read_input(signature_path, limit=offline.MAX_SIGNATURE_FILE)
         metrics = CallMetrics()
         caller = _caller(args, metrics)
         resources = discover(
             _resource_options(args), caller, _needed(args, "signing_key", "receiver_role_arn")
         )
         receiver = _as_party(args, caller, resources, "receiver")
-        signature = read_input(signature_path, limit=offline.MAX_SIGNATURE_FILE)
-        if args.file.is_file() and args.file.stat().st_size <= MAX_SIGNED_MESSAGE:
+        size = args.file.stat().st_size
+        if size <= MAX_SIGNED_MESSAGE:
             valid = kms.verify(receiver, resources.signing_key, read_input(args.file), signature)
         else:
-            progress = _progress(args, "hashing", args.file.stat().st_size)
+            progress = _progress(args, "hashing", size)
             digest = offline.sha512_of(args.file, progress.advance)
             progress.finish()
             valid = kms.verify_digest(receiver, resources.signing_key, digest, signature)

@@ -25,6 +25,7 @@ from demo.errors import (
     WrongFormatError,
 )
 from demo.exchange import Received, Sent, key_arn
+from demo.files import check_not_directory, writing_into
 from demo.progress import DirectoryWatcher, Progress
 from demo.stack import Resources
 from envelope.format import read_header
@@ -39,21 +40,30 @@ def _staging_dir(parent: Path) -> Iterator[Path]:
     """A private directory next to the outputs: staged there, renamed out on success."""
     if not parent.is_dir():
         raise UsageError(f"output directory {parent} does not exist")
-    staging = Path(tempfile.mkdtemp(prefix=".kms-sign-encrypt-", dir=parent))
+    with writing_into(parent):
+        staging = Path(tempfile.mkdtemp(prefix=".kms-sign-encrypt-", dir=parent))
     try:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _check_target(target: Path, *, force: bool) -> None:
+    check_not_directory(target)
+    if target.exists() and not force:
+        raise UsageError(f"output {target} already exists: remove it or pass --force")
+
+
 def _place(staged: Path, target: Path, *, force: bool) -> None:
-    if force:
-        os.replace(staged, target)
-        return
-    try:
-        os.link(staged, target)  # never overwrites
-    except FileExistsError:
-        raise UsageError(f"output {target} already exists: remove it or pass --force") from None
+    check_not_directory(target)
+    with writing_into(target.parent):
+        if force:
+            os.replace(staged, target)
+            return
+        try:
+            os.link(staged, target)  # never overwrites
+        except FileExistsError:
+            raise UsageError(f"output {target} already exists: remove it or pass --force") from None
 
 
 def send_envelope(
@@ -74,8 +84,7 @@ def send_envelope(
     for path in inputs:
         if not path.is_file():
             raise UsageError(f"input {path} not found or not a regular file")
-    if output.exists() and not force:
-        raise UsageError(f"output {output} already exists: remove it or pass --force")
+    _check_target(output, force=force)
     signer = kms.KmsSigner(sender, resources.signing_key, signing_arn)
     wrapper: envelope.KeyWrapper
     if recipient_public_key is not None:
@@ -144,6 +153,8 @@ def receive_envelope(
     encryption_arn = key_arn(
         resources.encryption_key_arn, "--encryption-key", resources.encryption_key
     )
+    if not out_dir.is_dir():
+        raise UsageError(f"output directory {out_dir} does not exist")
     if evidence_dir is not None and not evidence_dir.parent.is_dir():
         raise UsageError(f"the directory for the evidence, {evidence_dir.parent}, does not exist")
     if evidence_dir is not None and evidence_dir.exists():
@@ -182,14 +193,13 @@ def receive_envelope(
                 f"a received file is named like the evidence directory {evidence_dir}: pass "
                 "--evidence DIR with another name"
             )
-        if not force:
-            for target in targets:
-                if target.exists():
-                    raise UsageError(f"output {target} already exists: remove it or pass --force")
+        for target in targets:
+            _check_target(target, force=force)
         for received, target in zip(unsealed.files, targets, strict=True):
             _place(received.path, target, force=force)
         if evidence_dir is not None:
-            shutil.move(staged_evidence, evidence_dir)  # also across file systems
+            with writing_into(evidence_dir.parent):
+                shutil.move(staged_evidence, evidence_dir)  # also across file systems
             evidence = sorted(evidence_dir.iterdir())
     return Received(
         format="envelope",
@@ -223,3 +233,6 @@ def _envelope_call(call: Any) -> Any:
         raise InputRefusedError(f"refused: {exc}") from None
     except envelope.EnvelopeUsageError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:  # the disk, not the data: e.g. full or read-only
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UsageError(f"cannot read or write a file{where}: {exc.strerror or exc}") from None

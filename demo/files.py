@@ -26,6 +26,7 @@ class StagedOutputs:
         self._staged: list[tuple[Path, Path]] = []
 
     def check_free(self, path: Path) -> None:
+        check_not_directory(path)
         if path.exists() and not self._force:
             raise UsageError(f"output {path} already exists: remove it or pass --force")
         if not path.parent.is_dir():
@@ -35,19 +36,21 @@ class StagedOutputs:
     def open(self, path: Path) -> Iterator[BinaryIO]:
         """A temporary file next to ``path``; renamed to ``path`` by ``commit``."""
         self.check_free(path)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed on commit
-            dir=path.parent, prefix=f".{path.name}.", suffix=".partial", delete=False
-        )
+        with writing_into(path.parent):
+            handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed on commit
+                dir=path.parent, prefix=f".{path.name}.", suffix=".partial", delete=False
+            )
         temporary = Path(handle.name)
         self._staged.append((temporary, path))
         with handle:
             os.chmod(temporary, OUTPUT_MODE)
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+            with writing_into(path.parent):
+                handle.flush()
+                os.fsync(handle.fileno())
 
     def write(self, path: Path, data: bytes) -> None:
-        with self.open(path) as handle:
+        with self.open(path) as handle, writing_into(path.parent):
             handle.write(data)
 
     def commit(self) -> list[Path]:
@@ -55,7 +58,8 @@ class StagedOutputs:
             self.check_free(final)
         done = []
         for temporary, final in self._staged:
-            os.replace(temporary, final)
+            with writing_into(final.parent):
+                os.replace(temporary, final)
             done.append(final)
         self._staged.clear()
         return done
@@ -64,6 +68,25 @@ class StagedOutputs:
         for temporary, _ in self._staged:
             temporary.unlink(missing_ok=True)
         self._staged.clear()
+
+
+def check_not_directory(path: Path) -> None:
+    """An output names a file; --force replaces files, never a directory."""
+    if path.is_dir():
+        raise UsageError(f"output {path} is a directory: name a file (or a new path) instead")
+
+
+@contextmanager
+def writing_into(directory: Path) -> Iterator[None]:
+    """The operating system refusing a write (permissions, a full or read-only disk) is one
+    line naming the directory, not an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"cannot write into {directory}: {reason}; choose a writable output location"
+        ) from None
 
 
 @contextmanager

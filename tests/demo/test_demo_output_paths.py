@@ -1,0 +1,121 @@
+"""Output locations the user gets wrong, and input files that are not there.
+
+Each is one line on stderr, a non-zero exit, and nothing left behind. These run without
+AWS: the keys and roles are given as options, so a test fails loudly (a credentials or
+network error) if the command calls AWS before checking its paths.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from demo import envelope_transfer
+from demo.cli import main
+from demo.errors import EXIT_USAGE, UsageError
+from demo.files import staged_outputs
+from envelope import MAGIC
+
+PREFIX = "kms-sign-encrypt: error: "
+ENCRYPTION_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+SIGNING_KEY = "arn:aws:kms:us-east-1:123456789012:key/66666666-7777-8888-9999-000000000000"
+NO_AWS = (
+    "--encryption-key",
+    ENCRYPTION_KEY,
+    "--signing-key",
+    SIGNING_KEY,
+    "--no-assume-role",
+    "--region",
+    "us-east-1",
+)
+
+
+def error_line(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main([*args, *NO_AWS])
+    err = capsys.readouterr().err
+    assert err.startswith(PREFIX), err
+    assert err.count("\n") == 1, err
+    assert "internal error" not in err
+    return code, err[len(PREFIX) : -1]
+
+
+@pytest.fixture
+def work(fake_aws_env: Path, tmp_path: Path) -> Path:
+    (tmp_path / "message.json").write_bytes(b'{"message": "hi"}\n')
+    return tmp_path
+
+
+def test_send_to_a_directory_is_refused_even_with_force(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "out").mkdir()
+    before = sorted(p.name for p in work.iterdir())
+    code, line = error_line(
+        capsys, "send", str(work / "message.json"), "-o", str(work / "out"), "--force"
+    )
+    assert code == EXIT_USAGE
+    assert line == f"output {work / 'out'} is a directory: name a file (or a new path) instead"
+    assert sorted(p.name for p in work.iterdir()) == before
+    assert list((work / "out").iterdir()) == []
+
+
+def test_send_into_an_unwritable_directory(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object, **__: object) -> str:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(envelope_transfer.tempfile, "mkdtemp", refuse)
+    code, line = error_line(capsys, "send", str(work / "message.json"), "-o", str(work / "m.enc"))
+    assert code == EXIT_USAGE
+    assert line.startswith(f"cannot write into {work}: Permission denied")
+    assert not (work / "m.enc").exists()
+
+
+def test_staged_outputs_report_an_unwritable_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object, **__: object) -> object:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse)
+    refused = pytest.raises(UsageError, match=r"^cannot write into .*: Permission denied")
+    with refused, staged_outputs() as staged:
+        staged.write(tmp_path / "message.json", b"{}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_staged_outputs_report_a_full_disk_and_leave_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(_: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(UsageError, match="No space left"), staged_outputs() as staged:
+        staged.write(tmp_path / "message.json", b"{}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_receive_into_a_missing_directory_names_that_directory(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "m.enc").write_bytes(MAGIC + bytes(100))
+    code, line = error_line(capsys, "receive", str(work / "m.enc"), "-o", str(work / "nowhere"))
+    assert code == EXIT_USAGE
+    assert line == f"output directory {work / 'nowhere'} does not exist"
+
+
+def test_kms_verify_of_a_missing_file_fails_before_any_aws_call(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "message.sig").write_bytes(bytes(139))
+    code, line = error_line(
+        capsys, "verify", str(work / "missing.json"), "-s", str(work / "message.sig")
+    )
+    assert code == EXIT_USAGE
+    assert line == f"input {work / 'missing.json'} not found or not a regular file"
