@@ -8,6 +8,7 @@ No AWS access and none of this project's code are needed to check it.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -37,20 +38,51 @@ openssl pkey -pubin -inform DER -in sender.der -out sender.pem).
 """
 
 
+EVIDENCE_NAMES = frozenset(
+    {STATEMENT_FILE, SIGNATURE_FILE, MANIFEST_FILE, SENDER_KEY_FILE, INSTRUCTIONS_FILE}
+)
+"""Reserved even when a file is not written (no sender key given): a received file with one of
+these names would pose as part of the bundle, e.g. a sender's own ``sender.pem``."""
+
+COPY_BLOCK = 1 << 20
+
+
+def _write_new(path: Path, data: bytes | Path) -> None:
+    """Create ``path`` exclusively (O_EXCL: never overwrites, never follows a symlink)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise OutputExistsError(f"evidence file {str(path)!r} already exists") from None
+    with os.fdopen(fd, "wb") as out:
+        if isinstance(data, Path):
+            with open(data, "rb") as source:
+                shutil.copyfileobj(source, out, COPY_BLOCK)
+        else:
+            out.write(data)
+
+
 def export_evidence(
     unsealed: Unsealed, evidence_dir: Path, *, sender_public_key: bytes | None = None
 ) -> list[Path]:
-    """Write the evidence into ``evidence_dir`` (created if missing; existing files are never
-    overwritten). Files already in ``evidence_dir`` are not copied again. Returns the paths."""
+    """Write the evidence into ``evidence_dir`` (created if missing). Every file is created
+    new: nothing is overwritten and no symlink is followed; on failure the files written so far
+    are removed. Received files already in ``evidence_dir`` are not copied again. Returns the
+    paths."""
     evidence_dir = Path(evidence_dir)
-    evidence_dir.mkdir(parents=True, exist_ok=True)
+    for received in unsealed.files:
+        if received.name in EVIDENCE_NAMES:
+            raise EnvelopeUsageError(
+                f"a received file is named {received.name!r}, a name reserved for the evidence "
+                "files; export the evidence by hand"
+            )
     pem = None
     if sender_public_key is not None:
         verifier = PublicKeyVerifier(unsealed.statement.sender, sender_public_key)
         if not verifier.verify(unsealed.statement_bytes, unsealed.signature):
             raise EnvelopeUsageError("sender_public_key does not verify this statement")
         pem = verifier.public_key_pem()
-    contents: dict[str, bytes] = {
+    evidence_dir.mkdir(parents=True, exist_ok=True)
+    contents: dict[str, bytes | Path] = {
         STATEMENT_FILE: unsealed.statement_bytes,
         SIGNATURE_FILE: unsealed.signature,
         MANIFEST_FILE: unsealed.manifest,
@@ -58,18 +90,20 @@ def export_evidence(
     }
     if pem is not None:
         contents[SENDER_KEY_FILE] = pem
-    written: list[Path] = []
-    copies = [f for f in unsealed.files if f.path.resolve() != (evidence_dir / f.name).resolve()]
-    for name in [*contents, *(f.name for f in copies)]:
-        if (evidence_dir / name).exists():
+    for f in unsealed.files:
+        if f.path.resolve() != (evidence_dir / f.name).resolve():
+            contents[f.name] = f.path
+    for name in contents:
+        if os.path.lexists(evidence_dir / name):
             raise OutputExistsError(f"evidence file {str(evidence_dir / name)!r} already exists")
-    for name, data in contents.items():
-        path = evidence_dir / name
-        with open(path, "xb") as out:
-            out.write(data)
-        written.append(path)
-    for received in copies:
-        target = evidence_dir / received.name
-        shutil.copyfile(received.path, target)
-        written.append(target)
+    written: list[Path] = []
+    try:
+        for name, data in contents.items():
+            path = evidence_dir / name
+            _write_new(path, data)
+            written.append(path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     return written
