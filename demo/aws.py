@@ -285,6 +285,11 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
         raise _from_client_error(session, action, resource, exc) from None
     except (bce.NoCredentialsError, bce.PartialCredentialsError) as exc:
         raise CredentialsError(f"no usable AWS credentials for {action}: {exc}") from None
+    except bce.InvalidRegionError as exc:
+        raise CredentialsError(
+            f"{exc.kwargs.get('region_name', session.region)!r} is not an AWS region name: pass "
+            "--region (or set AWS_REGION) to the region the stack was deployed to, like us-east-1"
+        ) from None
     except bce.NoRegionError:
         raise CredentialsError(
             "no AWS region configured: pass --region or set AWS_REGION"

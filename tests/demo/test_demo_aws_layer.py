@@ -176,6 +176,14 @@ def test_no_region_is_a_credentials_error(
         session()
 
 
+def test_a_malformed_region_says_what_to_pass(
+    fake_aws_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "us east 1")
+    with pytest.raises(CredentialsError, match=r"^'us east 1' is not an AWS region name: pass"):
+        kms.encrypt(session(), KEY, b"k")
+
+
 @pytest.mark.usefixtures("fake_aws_env")
 def test_an_unknown_profile_is_named() -> None:
     with pytest.raises(CredentialsError, match="AWS profile 'nobody' not found"):
