@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 MIB = 1024 * 1024
 
@@ -84,27 +84,6 @@ class Progress:
         else:
             self._stream.write(line + "\n")
         self._stream.flush()
-
-
-class ProgressReader:
-    """A read-only file wrapper that reports every byte read to a ``Progress``."""
-
-    def __init__(self, raw: BinaryIO, progress: Progress) -> None:
-        self._raw = raw
-        self._progress = progress
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self._progress.advance(len(data))
-        return data
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
-        self._progress.advance(count or 0)
-        return count or 0
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._raw, name)
 
 
 class DirectoryWatcher:

@@ -10,7 +10,7 @@ import pytest
 
 from demo.errors import UsageError
 from demo.files import StagedOutputs, read_input, staged_outputs
-from demo.progress import Progress, ProgressReader
+from demo.progress import Progress
 
 
 def test_outputs_appear_only_when_the_block_succeeds(tmp_path: Path) -> None:
@@ -124,15 +124,6 @@ def test_disabled_progress_stays_silent() -> None:
     progress.advance(10)
     progress.finish()
     assert stream.getvalue() == ""
-
-
-def test_progress_reader_reports_what_is_read() -> None:
-    progress = Progress("x", 6, enabled=False)
-    reader = ProgressReader(io.BytesIO(b"abcdef"), progress)
-    assert reader.read(4) == b"abcd"
-    buffer = bytearray(4)
-    assert reader.readinto(buffer) == 2
-    assert progress.done == 6
 
 
 class Terminal(io.StringIO):
