@@ -1,10 +1,13 @@
 """Who is calling, and may they: KMS key policies and role trust policies, enforced as AWS does.
 
-The caller is known by the access key that signed the request: an access key that moto's STS
-issued for AssumeRole is that role's session; any other key is the deploying account's
-administrator, an IAM user with full IAM permissions (so an Outcome.VIA_IAM key-policy answer
-allows it). A role's own identity policies decide VIA_IAM answers for its sessions; this
-project's roles have none, so their key access is exactly what the key policies grant.
+The caller is known by the access key that signed the request: the endpoint's administrator
+key (AWS's documented example key, :data:`local_endpoint.endpoint.ADMIN_ACCESS_KEY_ID`) is the
+deploying account's administrator, an IAM user with full IAM permissions (so an
+Outcome.VIA_IAM key-policy answer allows it); a key that moto's STS issued for AssumeRole is that
+role's session (with its session token, until it expires); a key moto's IAM issued is that IAM
+user. Any other key is refused, as AWS refuses keys it never issued. A role's own identity
+policies decide VIA_IAM answers for its sessions; this project's roles have none, so their
+key access is exactly what the key policies grant.
 
 Each denial is phrased as AWS phrases it (IAM User Guide, "Access denied error messages"):
 ``User: ARN is not authorized to perform: ACTION on resource: ARN because no resource-based
@@ -66,15 +69,25 @@ class Caller:
     arn: str  # what GetCallerIdentity answers: an IAM user or an assumed-role session
     account: str
     role_arn: str | None = None  # for a session, its role
+    user_name: str | None = None  # for an IAM user that moto's IAM issued an access key to
 
     @property
     def is_administrator(self) -> bool:
-        return self.role_arn is None
+        return self.role_arn is None and self.user_name is None
 
     @property
     def principal_arn(self) -> str:
         """aws:PrincipalArn: the role for a session, the user otherwise."""
         return self.role_arn or self.arn
+
+
+class UnrecognizedCredentialsError(Exception):
+    """The request's credentials name no principal (AWS rejects it before authorization)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -111,14 +124,38 @@ def administrator_arn(account: str) -> str:
     return f"arn:{PARTITION}:iam::{account}:user/{ADMINISTRATOR_NAME}"
 
 
-def identify(access_key: str, account: str) -> Caller:
-    """The caller for ``access_key``: an assumed-role session, or the administrator."""
+INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."  # noqa: S105
+EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"  # noqa: S105
+
+
+def identify(access_key: str, account: str, *, session_token: str | None = None) -> Caller:
+    """The caller for ``access_key``: the administrator, an assumed-role session, or an IAM user.
+
+    AWS authenticates before it authorizes: an access key it never issued is rejected with
+    UnrecognizedClientException, a session key needs its own session token, and an expired
+    session gets ExpiredTokenException (KMS API reference, "Common Errors"). Raises
+    UnrecognizedCredentialsError with the KMS error code; STS maps it to its own codes. moto
+    does not check SigV4 signatures, so the secret key is not checked.
+    """
+    from moto.core.utils import utcnow
+    from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
-    session = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key)
-    if session is None:
+    from local_endpoint.endpoint import ADMIN_ACCESS_KEY_ID
+
+    if access_key == ADMIN_ACCESS_KEY_ID:
         return Caller(arn=administrator_arn(account), account=account)
-    return Caller(arn=session.arn, account=account, role_arn=session.role_arn)
+    session = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key)
+    if session is not None:
+        if session_token != session.session_token:
+            raise UnrecognizedCredentialsError("UnrecognizedClientException", INVALID_TOKEN_MESSAGE)
+        if session.expiration <= utcnow():
+            raise UnrecognizedCredentialsError("ExpiredTokenException", EXPIRED_TOKEN_MESSAGE)
+        return Caller(arn=session.arn, account=account, role_arn=session.role_arn)
+    user = iam_backends[account][PARTITION].get_user_from_access_key_id(access_key)
+    if user is not None:
+        return Caller(arn=user.arn, account=account, user_name=user.name)
+    raise UnrecognizedCredentialsError("UnrecognizedClientException", INVALID_TOKEN_MESSAGE)
 
 
 def find_role(account: str, role_arn: str) -> Any | None:
@@ -139,16 +176,21 @@ def identity_policies_allow(caller: Caller, action: str, resource: str) -> bool:
     """Whether the caller's IAM identity policies allow ``action`` on ``resource``.
 
     The administrator has full IAM permissions. A session has its role's inline and managed
-    policies (moto's IAM policy matcher: actions and resources; conditions are not modelled).
+    policies, an IAM user its own (moto's IAM policy matcher: actions and resources; conditions
+    and group policies are not modelled).
     """
     if caller.is_administrator:
         return True
     from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.models import iam_backends
 
-    role = find_role(caller.account, caller.role_arn or "")
-    if role is None:
+    if caller.user_name is not None:
+        holder = iam_backends[caller.account][PARTITION].users.get(caller.user_name)
+    else:
+        holder = find_role(caller.account, caller.role_arn or "")
+    if holder is None:
         return False
-    documents = list(role.policies.values()) + list(role.managed_policies.values())
+    documents = list(holder.policies.values()) + list(holder.managed_policies.values())
     results = [IAMPolicy(d).is_action_permitted(action, resource) for d in documents]
     return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
 
@@ -185,15 +227,89 @@ def key_id_of(request: KmsRequest) -> str | None:
     return request.params.get(_KEY_PARAMETER.get(request.operation, "KeyId"))
 
 
-def authorize_kms(request: KmsRequest, caller: Caller, key: Any | None) -> Denial | None:
+@dataclass(frozen=True)
+class KeyCheck:
+    """One permission a KMS request needs: ``action`` on the key that ``key_ref`` names.
+
+    ``key_ref`` is a key ID, key ARN, alias name or alias ARN as the caller wrote it, or None
+    when the request names no key (IAM policies alone decide, on resource ``*``).
+    """
+
+    action: str
+    key_ref: str | None
+    # For ReEncrypt: the parameter holding this side's EncryptionAlgorithm.
+    algorithm_parameter: str = "EncryptionAlgorithm"
+
+
+def key_checks(request: KmsRequest, *, ciphertext_key: str | None = None) -> list[KeyCheck]:
+    """Every key permission the request needs, in the order AWS checks them.
+
+    Most operations need their action on one key. ReEncrypt is authorized twice (KMS API
+    reference, ReEncrypt): kms:ReEncryptFrom on the source key (SourceKeyId, or the key a
+    symmetric ciphertext names: ``ciphertext_key``) and kms:ReEncryptTo on the destination.
+    UpdateAlias needs kms:UpdateAlias on the key the alias points to now and on the new one;
+    the caller finds the current key by resolving AliasName.
+    """
+    params = request.params
+    if request.operation == "ReEncrypt":
+        return [
+            KeyCheck(
+                "kms:ReEncryptFrom",
+                params.get("SourceKeyId") or ciphertext_key,
+                "SourceEncryptionAlgorithm",
+            ),
+            KeyCheck(
+                "kms:ReEncryptTo", params.get("DestinationKeyId"), "DestinationEncryptionAlgorithm"
+            ),
+        ]
+    if request.operation == "UpdateAlias":
+        return [
+            KeyCheck(request.action, params.get("AliasName")),
+            KeyCheck(request.action, params.get("TargetKeyId")),
+        ]
+    key_ref = key_id_of(request)
+    if request.operation == "Decrypt" and not key_ref:
+        key_ref = ciphertext_key
+    return [KeyCheck(request.action, key_ref)]
+
+
+def alias_arn_of(request: KmsRequest, account: str, region: str) -> str | None:
+    """The alias ARN an alias operation acts on (it needs IAM permission on it), or None."""
+    if request.operation not in ("CreateAlias", "UpdateAlias", "DeleteAlias"):
+        return None
+    name = request.params.get("AliasName")
+    if not isinstance(name, str) or not name:
+        return None
+    if name.startswith("arn:"):
+        return name
+    return f"arn:{PARTITION}:kms:{region}:{account}:{name}"
+
+
+def authorize_alias(caller: Caller, action: str, alias_arn: str) -> Denial | None:
+    """CreateAlias, UpdateAlias and DeleteAlias also need IAM permission on the alias itself
+    (KMS developer guide, "Controlling access to aliases"): aliases have no resource policy."""
+    if identity_policies_allow(caller, action, alias_arn):
+        return None
+    return Denial(caller, action, alias_arn, _no_identity_policy(action))
+
+
+def authorize_kms(
+    request: KmsRequest, caller: Caller, key: Any | None, check: KeyCheck | None = None
+) -> Denial | None:
     """None if the caller may make the request; otherwise the Denial AWS would send.
 
-    ``key`` is moto's key object (None for operations that name no key). A key policy this
-    evaluator cannot read raises keypolicy.PolicyError: never a silent allow or deny.
+    ``key`` is moto's key object (None for operations that name no key); ``check`` says which
+    action is judged on it (default: the request's own action). A key policy this evaluator
+    cannot read raises keypolicy.PolicyError: never a silent allow or deny.
     """
-    action = request.action
-    if request.operation == "ReEncrypt":
+    action = check.action if check is not None else request.action
+    if check is None and request.operation == "ReEncrypt":
         action = "kms:ReEncryptTo"
+    if check is not None and check.algorithm_parameter != "EncryptionAlgorithm":
+        params = dict(request.params)
+        params["EncryptionAlgorithm"] = params.get(check.algorithm_parameter)
+        params["KeyId"] = check.key_ref
+        request = KmsRequest(request.operation, params)
     if key is None:
         resource = "*"
         if identity_policies_allow(caller, action, resource):

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape as xml_escape
 from moto.core.exceptions import JsonRESTError
 
 import keypolicy
-from local_endpoint import kms_operations
+from local_endpoint import authorization, kms_operations
 from local_endpoint.patching import Patcher, Registry
 
 REGISTRY = Registry()
@@ -270,6 +270,33 @@ def kms_rsa_oaep(patcher: Patcher) -> None:
 
 OAEP = tuple(kms_operations.OAEP_HASHES)
 
+INCORRECT_KEY_MESSAGE = (
+    "The key ID in the request does not identify a KMS key that can perform this operation."
+)
+
+
+@REGISTRY.patch("kms_decrypt_incorrect_key", module=KMS_RESPONSES)
+def kms_decrypt_incorrect_key(patcher: Patcher) -> None:
+    """Decrypt naming another key than the one a symmetric ciphertext was made with answers
+    IncorrectKeyException.
+
+    KMS API reference, Decrypt errors: IncorrectKeyException, "The KeyId in a Decrypt request
+    ... must identify the same KMS key that was used to encrypt the ciphertext". moto 5.2.5
+    answers AccessDeniedException with an empty message, which reads as a permission problem.
+    """
+    from moto.kms.responses import KmsResponse
+
+    original_decrypt = KmsResponse.decrypt
+
+    def decrypt(self: Any) -> Any:
+        key = _requested_key(self)
+        named = _key_id_in_ciphertext(self._get_param("CiphertextBlob") or b"")
+        if key is not None and named in self.kms_backend.keys and named != key.id:
+            raise JsonRESTError("IncorrectKeyException", INCORRECT_KEY_MESSAGE)
+        return original_decrypt(self)
+
+    patcher.replace(KmsResponse, "decrypt", decrypt)
+
 
 @REGISTRY.patch("kms_encryption_algorithm_checked", module=KMS_RESPONSES)
 def kms_encryption_algorithm_checked(patcher: Patcher) -> None:
@@ -450,8 +477,6 @@ def kms_key_policy_safety_checks(patcher: Patcher) -> None:
     from moto.kms import models
     from moto.kms.responses import KmsResponse
 
-    from local_endpoint import authorization
-
     def check(policy: Any, caller: authorization.Caller, bypass: Any) -> None:
         if policy is None or bypass is True:
             return
@@ -462,7 +487,10 @@ def kms_key_policy_safety_checks(patcher: Patcher) -> None:
 
     def from_request(original: Any) -> Any:
         def handler(self: Any) -> Any:
-            caller = authorization.identify(self.get_access_key(), self.current_account)
+            try:
+                caller = _authenticate(self)
+            except authorization.UnrecognizedCredentialsError as error:
+                raise JsonRESTError(error.code, error.message) from None
             bypass = self._get_param("BypassPolicyLockoutSafetyCheck")
             check(self._get_param("Policy"), caller, bypass)
             return original(self)
@@ -518,8 +546,6 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
     """
     from moto.kms.responses import KmsResponse
 
-    from local_endpoint import authorization
-
     original_call_action = KmsResponse.call_action
 
     def call_action(self: Any) -> Any:
@@ -528,39 +554,95 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
             params = json.loads(self.body) if self.body else {}
         except ValueError:
             return original_call_action(self)  # moto answers the malformed request
-        request = authorization.KmsRequest(operation, params)
-        caller = authorization.identify(self.get_access_key(), self.current_account)
-        key_id = authorization.key_id_of(request)
-        if operation == "Decrypt" and not key_id:
-            # A symmetric ciphertext names its key (moto's format: the key ID comes first).
-            key_id = _key_id_in_symmetric_ciphertext(params.get("CiphertextBlob"))
-            if key_id not in self.kms_backend.keys:
-                return original_call_action(self)  # moto answers the bad ciphertext
-        key = None
-        if key_id:
-            try:
-                key = self.kms_backend.describe_key(key_id)
-            except KeyError:
-                return original_call_action(self)  # moto answers NotFoundException
-        try:
-            denial = authorization.authorize_kms(request, caller, key)
-        except keypolicy.PolicyError as error:
-            authorization.log(f"cannot evaluate the key policy of {key_id}: {error}")
-            return _json_error(self, 500, "KMSInternalException", f"key policy: {error}")
-        if denial is None:
+        if not isinstance(params, dict):
             return original_call_action(self)
-        authorization.log(f"denied: {denial.message}")
-        return _json_error(self, 400, "AccessDeniedException", denial.message)
+        request = authorization.KmsRequest(operation, params)
+        try:
+            caller = _authenticate(self)
+        except authorization.UnrecognizedCredentialsError as error:
+            return _json_error(self, 400, error.code, error.message)
+        alias_arn = authorization.alias_arn_of(request, self.current_account, self.region)
+        if alias_arn is not None:
+            denial = authorization.authorize_alias(caller, request.action, alias_arn)
+            if denial is not None:
+                authorization.log(f"denied: {denial.message}")
+                return _json_error(self, 400, "AccessDeniedException", denial.message)
+        ciphertext_key = None
+        if operation in ("Decrypt", "ReEncrypt"):
+            # A symmetric ciphertext names its key (moto's format: the key ID comes first).
+            ciphertext_key = _key_id_in_symmetric_ciphertext(params.get("CiphertextBlob"))
+            if ciphertext_key not in self.kms_backend.keys:
+                ciphertext_key = None
+        for check in authorization.key_checks(request, ciphertext_key=ciphertext_key):
+            if check.key_ref is None and operation in ("Decrypt", "ReEncrypt"):
+                return original_call_action(self)  # moto answers the bad ciphertext
+            key = None
+            if check.key_ref:
+                key = _existing_key(self, check.key_ref)
+                if key is None:
+                    return _not_found(self, check.key_ref)
+            try:
+                denial = authorization.authorize_kms(request, caller, key, check)
+            except keypolicy.PolicyError as error:
+                authorization.log(f"cannot evaluate the key policy of {check.key_ref}: {error}")
+                return _json_error(self, 500, "KMSInternalException", f"key policy: {error}")
+            if denial is not None:
+                authorization.log(f"denied: {denial.message}")
+                return _json_error(self, 400, "AccessDeniedException", denial.message)
+        return original_call_action(self)
 
     patcher.replace(KmsResponse, "call_action", call_action)
 
 
+def _existing_key(response: Any, key_ref: str) -> Any | None:
+    """moto's key for a key ID, key ARN, alias name or alias ARN; None if there is none."""
+    try:
+        return response.kms_backend.describe_key(key_ref)
+    except (KeyError, AttributeError, JsonRESTError):  # moto: KeyError, or None for an alias
+        return None
+
+
+def _not_found(response: Any, key_ref: str) -> tuple[int, dict, str]:
+    """NotFoundException worded as AWS KMS words it for a key or an alias."""
+    account, region = response.current_account, response.region
+    if key_ref.startswith("alias/") or ":alias/" in key_ref:
+        name = "alias/" + key_ref.split("alias/", 1)[1]
+        return _json_error(
+            response,
+            400,
+            "NotFoundException",
+            f"Alias arn:{authorization.PARTITION}:kms:{region}:{account}:{name} is not found.",
+        )
+    key_arn = key_ref
+    if not key_ref.startswith("arn:"):
+        key_arn = f"arn:{authorization.PARTITION}:kms:{region}:{account}:key/{key_ref}"
+    return _json_error(response, 400, "NotFoundException", f"Key '{key_arn}' does not exist")
+
+
+def _authenticate(response: Any) -> Any:
+    """The caller behind the request's credentials (raises UnrecognizedCredentialsError)."""
+    return authorization.identify(
+        response.get_access_key(),
+        response.current_account,
+        session_token=response.headers.get("X-Amz-Security-Token"),
+    )
+
+
 def _key_id_in_symmetric_ciphertext(blob: str | None) -> str | None:
+    """The key ID a base64 symmetric ciphertext (as in a request body) names, if any."""
+    try:
+        return _key_id_in_ciphertext(base64.b64decode(blob or ""))
+    except (ValueError, TypeError):
+        return None
+
+
+def _key_id_in_ciphertext(blob: bytes) -> str | None:
+    """The key ID moto's symmetric ciphertext format puts first; None for other bytes."""
     from moto.kms.utils import _deserialize_ciphertext_blob
 
     try:
-        return _deserialize_ciphertext_blob(base64.b64decode(blob or "")).key_id
-    except (ValueError, TypeError, struct.error):
+        return _deserialize_ciphertext_blob(blob).key_id
+    except (ValueError, TypeError, UnicodeDecodeError, struct.error):
         return None
 
 
@@ -581,8 +663,6 @@ def sts_caller_identity_is_iam_user(patcher: Patcher) -> None:
     the administrator, arn:aws:iam::123456789012:user/local-admin, in every message.
     """
     from moto.sts import models
-
-    from local_endpoint import authorization
 
     original = models.STSBackend.get_caller_identity
 
@@ -610,13 +690,13 @@ def sts_trust_policy_enforced(patcher: Patcher) -> None:
     """
     from moto.sts.responses import TokenResponse
 
-    from local_endpoint import authorization, trust_policy
+    from local_endpoint import trust_policy
 
     original = TokenResponse.assume_role
 
     def assume_role(self: Any) -> Any:
         role_arn = self._get_param("RoleArn")
-        caller = authorization.identify(self.get_access_key(), self.current_account)
+        caller = _authenticate(self)
         role = authorization.find_role(caller.account, role_arn or "")
         try:
             denial = authorization.authorize_assume_role(
@@ -635,6 +715,39 @@ def sts_trust_policy_enforced(patcher: Patcher) -> None:
         return original(self)
 
     patcher.replace(TokenResponse, "assume_role", assume_role)
+
+
+# STS's codes for credentials it does not recognize (STS API reference, "Common Errors").
+_STS_CREDENTIAL_ERRORS = {
+    "UnrecognizedClientException": (403, "InvalidClientTokenId"),
+    "ExpiredTokenException": (400, "ExpiredToken"),
+}
+
+
+@REGISTRY.patch("sts_credentials_recognized", module=STS_RESPONSES)
+def sts_credentials_recognized(patcher: Patcher) -> None:
+    """GetCallerIdentity and AssumeRole refuse credentials that STS never issued.
+
+    STS API reference, "Common Errors": an unknown access key, or a session key without its
+    session token, answers InvalidClientTokenId (HTTP 403, "The security token included in the
+    request is invalid."); an expired session answers ExpiredToken. moto 5.2.5 answers any
+    access key, calling it arn:aws:sts::ACCOUNT:user/moto, and issues role sessions to it.
+    """
+    from moto.sts.responses import TokenResponse
+
+    def authenticated(original: Any) -> Any:
+        def handler(self: Any) -> Any:
+            try:
+                _authenticate(self)
+            except authorization.UnrecognizedCredentialsError as error:
+                status, code = _STS_CREDENTIAL_ERRORS[error.code]
+                return _query_error(status, code, error.message)
+            return original(self)
+
+        return handler
+
+    for method in ("get_caller_identity", "assume_role"):
+        patcher.replace(TokenResponse, method, authenticated(getattr(TokenResponse, method)))
 
 
 def _query_error(status: int, code: str, message: str) -> tuple[str, dict[str, Any]]:

@@ -427,6 +427,106 @@ def key_policy_is_enforced(moto: Moto) -> None:
     assert f"kms:Decrypt on resource: {symmetric} because" in str(caught.value)
 
 
+def two_symmetric_keys(moto: Moto) -> tuple[str, str, str, dict[str, str]]:
+    """Key A the administrator may only encrypt with, key B a role may do anything with."""
+    role = moto.create_role("Holder", trust_account_root())
+    admin_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ROOT},
+                "Action": ["kms:DescribeKey", "kms:Encrypt", "kms:CreateAlias", "kms:PutKeyPolicy"],
+                "Resource": "*",
+            }
+        ],
+    }
+    own = json.loads(json.dumps(admin_only))
+    own["Statement"][0]["Action"].append("kms:UpdateAlias")
+    own["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:*", "Resource": "*"}
+    )
+    a = moto.create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", policy=admin_only)
+    b = moto.create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", policy=own)
+    return a, b, role, moto.assume(role)
+
+
+def re_encrypt_needs_the_source_key_too(moto: Moto) -> None:
+    a, b, _, session = two_symmetric_keys(moto)
+    blob = moto.client("kms").encrypt(KeyId=a, Plaintext=b"secret")["CiphertextBlob"]
+    holder = moto.client("kms", **session)
+    with pytest.raises(ClientError) as caught:
+        holder.re_encrypt(CiphertextBlob=blob, DestinationKeyId=b)
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"kms:ReEncryptFrom on resource: {a} because" in str(caught.value)
+    mine = holder.encrypt(KeyId=b, Plaintext=b"mine")["CiphertextBlob"]
+    holder.re_encrypt(CiphertextBlob=mine, DestinationKeyId=b)  # both sides allowed
+
+
+def update_alias_needs_the_alias_and_both_keys(moto: Moto) -> None:
+    a, b, _, session = two_symmetric_keys(moto)
+    kms = moto.client("kms")
+    kms.create_alias(AliasName="alias/shared", TargetKeyId=a)
+    holder = moto.client("kms", **session)
+    with pytest.raises(ClientError) as caught:
+        holder.update_alias(AliasName="alias/shared", TargetKeyId=b)
+    assert caught.value.response["Error"]["Message"] == (
+        "User: arn:aws:sts::123456789012:assumed-role/Holder/tests is not authorized to perform: "
+        "kms:UpdateAlias on resource: arn:aws:kms:us-east-1:123456789012:alias/shared because no "
+        "identity-based policy allows the kms:UpdateAlias action"
+    )
+    aliases = {x["AliasName"]: x.get("TargetKeyId") for x in kms.list_aliases()["Aliases"]}
+    assert a.endswith(aliases["alias/shared"])
+    # The administrator may update aliases (IAM) and point them at key B (its key policy),
+    # but key A's policy does not let it take the alias away from A.
+    with pytest.raises(ClientError) as caught:
+        kms.update_alias(AliasName="alias/shared", TargetKeyId=b)
+    assert f"kms:UpdateAlias on resource: {a} because" in str(caught.value)
+
+
+def unknown_credentials_are_refused(moto: Moto) -> None:
+    rogue = {"aws_access_key_id": "AKIAI44QH8DHBEXAMPLE", "aws_secret_access_key": "x"}
+    with pytest.raises(ClientError) as caught:
+        moto.client("kms", **rogue).list_keys()
+    assert caught.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert caught.value.response["Error"]["Message"] == (
+        "The security token included in the request is invalid."
+    )
+    role = moto.create_role("Someone", trust_account_root())
+    session = moto.assume(role)
+    tokenless = {k: v for k, v in session.items() if k != "aws_session_token"}
+    assert error_code(lambda: moto.client("kms", **tokenless).list_keys()) == (
+        "UnrecognizedClientException"
+    )
+    assert error_code(lambda: moto.client("kms", **session).list_keys()) == (
+        "AccessDeniedException"  # recognized, and without IAM permissions
+    )
+
+
+def unknown_credentials_are_refused_by_sts(moto: Moto) -> None:
+    rogue = {"aws_access_key_id": "AKIAI44QH8DHBEXAMPLE", "aws_secret_access_key": "x"}
+    sts = moto.client("sts", **rogue)
+    with pytest.raises(ClientError) as caught:
+        sts.get_caller_identity()
+    assert caught.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    role = moto.create_role("Open", trust_account_root())
+    assert error_code(lambda: sts.assume_role(RoleArn=role, RoleSessionName="rogue")) == (
+        "InvalidClientTokenId"
+    )
+
+
+def decrypt_with_another_key_is_incorrect_key(moto: Moto) -> None:
+    kms = moto.client("kms")
+    a = moto.create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT")
+    b = moto.create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT")
+    blob = kms.encrypt(KeyId=a, Plaintext=b"x")["CiphertextBlob"]
+    assert error_code(lambda: kms.decrypt(KeyId=b, CiphertextBlob=blob)) == (
+        "IncorrectKeyException"
+    )
+    assert kms.decrypt(KeyId=a, CiphertextBlob=blob)["Plaintext"] == b"x"
+
+
 PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "offline RSA-OAEP ciphertext decrypts": (offline_ciphertext_decrypts, "kms_rsa_oaep"),
     "RSA_4096 plaintext limits 446/470": (rsa_4096_plaintext_limits, "kms_rsa_oaep"),
@@ -473,6 +573,23 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
         "sts_trust_policy_enforced",
     ),
     "key policy is enforced": (key_policy_is_enforced, "kms_key_policy_enforced"),
+    "ReEncrypt needs ReEncryptFrom": (
+        re_encrypt_needs_the_source_key_too,
+        "kms_key_policy_enforced",
+    ),
+    "UpdateAlias needs alias and keys": (
+        update_alias_needs_the_alias_and_both_keys,
+        "kms_key_policy_enforced",
+    ),
+    "KMS refuses unknown credentials": (unknown_credentials_are_refused, "kms_key_policy_enforced"),
+    "STS refuses unknown credentials": (
+        unknown_credentials_are_refused_by_sts,
+        "sts_credentials_recognized",
+    ),
+    "Decrypt with another key": (
+        decrypt_with_another_key_is_incorrect_key,
+        "kms_decrypt_incorrect_key",
+    ),
 }
 
 
@@ -497,3 +614,38 @@ def test_every_patch_is_pinned_and_documented() -> None:
     for patch in REGISTRY:
         assert patch.summary, f"{patch.name} has no docstring"
         assert "moto 5.2.5" in (patch.installer.__doc__ or ""), patch.name
+
+
+def test_unknown_keys_and_aliases_are_not_found_as_aws_words_it() -> None:
+    with patched_moto() as moto:
+        kms = moto.client("kms")
+        for name in ("alias/missing", "arn:aws:kms:us-east-1:123456789012:alias/missing"):
+            with pytest.raises(ClientError) as caught:
+                kms.describe_key(KeyId=name)
+            assert caught.value.response["Error"] == {
+                "Code": "NotFoundException",
+                "Message": "Alias arn:aws:kms:us-east-1:123456789012:alias/missing is not found.",
+            }
+        missing = "1234abcd-12ab-34cd-56ef-1234567890ab"
+        with pytest.raises(ClientError) as caught:
+            kms.encrypt(KeyId=missing, Plaintext=b"x")
+        assert caught.value.response["Error"]["Message"] == (
+            f"Key 'arn:aws:kms:us-east-1:123456789012:key/{missing}' does not exist"
+        )
+
+
+def test_an_expired_session_is_refused() -> None:
+    import datetime
+
+    from moto.sts.models import sts_backends
+
+    with patched_moto() as moto:
+        session = moto.assume(moto.create_role("Brief", trust_account_root()))
+        (assumed,) = sts_backends["123456789012"]["aws"].assumed_roles
+        assumed.expiration -= datetime.timedelta(hours=2)
+        with pytest.raises(ClientError) as caught:
+            moto.client("kms", **session).list_keys()
+        assert caught.value.response["Error"]["Code"] == "ExpiredTokenException"
+        with pytest.raises(ClientError) as caught:
+            moto.client("sts", **session).get_caller_identity()
+        assert caught.value.response["Error"]["Code"] == "ExpiredToken"
