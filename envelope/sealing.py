@@ -34,6 +34,7 @@ from envelope.statement import (
     MAX_STATEMENT,
     Statement,
     format_created,
+    key_id_problem,
     manifest_line,
     name_problem,
 )
@@ -109,6 +110,9 @@ def seal(
     if destination.exists():
         raise OutputExistsError(f"output {str(destination)!r} already exists")
     created_text = format_created(created)
+    problem = key_id_problem(signer.key_id)
+    if problem is not None:
+        raise EnvelopeUsageError(f"the signing key id {problem}, got {signer.key_id!r:.80}")
 
     data_key = os.urandom(DATA_KEY_SIZE)
     salt = os.urandom(SALT_SIZE)

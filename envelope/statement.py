@@ -22,7 +22,8 @@ STATEMENT_KEYS = frozenset(
 )
 NAME_MAX = 255
 MAX_FILES = 10_000
-_CREATED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # not \d: Unicode
+_KEY_ID = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII without spaces, as in the header
 _SHA512_HEX = re.compile(r"[0-9a-f]{128}")
 _FORBIDDEN_NAME_CHARS = frozenset("/\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
 
@@ -43,6 +44,13 @@ class Statement:
         """Sorted keys, two-space indent, ASCII only, one trailing newline."""
         text = json.dumps(asdict(self), sort_keys=True, indent=2, ensure_ascii=True)
         return (text + "\n").encode("ascii")
+
+
+def key_id_problem(key_id: object) -> str | None:
+    """Why ``key_id`` cannot name a key in a statement, or None if it can."""
+    if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
+        return "must be 1-512 characters of printable ASCII without spaces (a key ARN)"
+    return None
 
 
 def format_created(moment: datetime | None) -> str:
@@ -82,11 +90,16 @@ def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 
 
 def parse_statement(data: bytes) -> Statement:
-    """Parse strictly; any deviation is tampering (the statement is inside the encryption)."""
+    """Parse strictly; any deviation is tampering (the statement is inside the encryption).
+
+    The bytes must be exactly the canonical form ``Statement.to_json`` writes: with one
+    byte string per meaning, what a judge reads in the evidence is what the reader checked,
+    whatever JSON parser the judge uses.
+    """
     try:
         if len(data) > MAX_STATEMENT:
             raise ValueError("too long")
-        obj = json.loads(data.decode("utf-8"), object_pairs_hook=_reject_duplicates)
+        obj = json.loads(data.decode("ascii"), object_pairs_hook=_reject_duplicates)
         if not isinstance(obj, dict) or set(obj) != STATEMENT_KEYS:
             raise ValueError("keys")
         for key in ("format", "sender", "recipient", "created", "manifest_sha512"):
@@ -99,6 +112,11 @@ def parse_statement(data: bytes) -> Statement:
             obj["manifest_sha512"]
         ):
             raise ValueError("pattern")
-        return Statement(**obj)
+        if key_id_problem(obj["sender"]) or key_id_problem(obj["recipient"]):
+            raise ValueError("key id")
+        statement = Statement(**obj)
+        if statement.to_json() != data:
+            raise ValueError("not canonical")
+        return statement
     except (ValueError, UnicodeDecodeError, TypeError):
         raise EnvelopeAuthenticationError() from None

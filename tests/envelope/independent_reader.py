@@ -172,6 +172,24 @@ def _no_duplicates(pairs):
     return dict(pairs)
 
 
+def _json_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _canonical(statement: dict) -> bytes:
+    """The one byte form FORMAT.md allows, built from the values with no JSON library."""
+    lines = [
+        f'  "bytes": {statement["bytes"]},',
+        f'  "created": {_json_string(statement["created"])},',
+        f'  "files": {statement["files"]},',
+        f'  "format": {_json_string(statement["format"])},',
+        f'  "manifest_sha512": {_json_string(statement["manifest_sha512"])},',
+        f'  "recipient": {_json_string(statement["recipient"])},',
+        f'  "sender": {_json_string(statement["sender"])}',
+    ]
+    return ("{\n" + "\n".join(lines) + "\n}\n").encode("ascii")
+
+
 def _parse_statement(raw: bytes) -> dict:
     try:
         statement = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
@@ -184,8 +202,14 @@ def _parse_statement(raw: bytes) -> dict:
         raise RejectedError("authentication failure")
     if not all(type(statement[k]) is int and statement[k] >= 0 for k in ("files", "bytes")):
         raise RejectedError("authentication failure")
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", statement["created"]):
+    created = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
+    if not re.fullmatch(created, statement["created"]):
         raise RejectedError("authentication failure")
     if not re.fullmatch(r"[0-9a-f]{128}", statement["manifest_sha512"]):
+        raise RejectedError("authentication failure")
+    for key in ("sender", "recipient"):
+        if not re.fullmatch(r"[\x21-\x7e]{1,512}", statement[key]):
+            raise RejectedError("authentication failure")
+    if _canonical(statement) != raw:
         raise RejectedError("authentication failure")
     return statement

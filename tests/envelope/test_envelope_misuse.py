@@ -101,10 +101,12 @@ def test_signer_returning_junk_leaves_no_output(tmp_path, parties, source):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]  # no temp file left
 
 
-def test_overlong_key_id_makes_the_statement_too_big(tmp_path, parties, source):
+def test_overlong_signing_key_id_is_named_before_any_key_operation(tmp_path, parties, source):
+    """Key ids are at most 512 bytes, so the statement always fits the 4096 bytes KMS signs."""
     signer = envelope.PrivateKeySigner("arn:" + "s" * 4000, key_bytes("sender.p521.pem"))
-    with pytest.raises(envelope.EnvelopeUsageError, match=r"the statement is \d+ bytes"):
+    with pytest.raises(envelope.EnvelopeUsageError, match="signing key id must be 1-512 char"):
         envelope.seal([source], tmp_path / "m.env", signer=signer, wrapper=parties.wrapper)
+    assert parties.calls.counts == {}
 
 
 def test_missing_output_directory(tmp_path, parties):

@@ -10,6 +10,7 @@ were made. Each vector is text header lines, a blank line, then the raw input by
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -71,6 +72,36 @@ def write(
     lines += [f"file: {hashlib.sha512(body).hexdigest()}  {fname}" for fname, body in files]
     lines.append(f"comment: {comment}")
     (HERE / name).write_bytes("\n".join(lines).encode() + b"\n\n" + data)
+
+
+def non_canonical() -> None:
+    """Alice's real signature over a statement with the right values, but not in canonical
+    form (compact JSON): readers must reject it."""
+    hello = [("hello.txt", b"Hello, Bob! This is Alice.\n")]
+    canonical = json.loads(envelope_statement(hello))
+    compact = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+    inner = inner_plaintext(hello, compact, SIGNER.sign(compact))
+    write(
+        "non-canonical-statement.vec",
+        "authentication failure",
+        "validly signed statement with the right values, as compact rather than canonical JSON",
+        build_envelope(RECIPIENT, BOB.wrapper(), inner),
+    )
+
+
+def envelope_statement(files: list[tuple[str, bytes]]) -> bytes:
+    manifest = b"".join(
+        f"{hashlib.sha512(body).hexdigest()}  {name}\n".encode() for name, body in files
+    )
+    return envelope.Statement(
+        format=envelope.FORMAT_ID,
+        sender=SENDER,
+        recipient=RECIPIENT,
+        created="2026-11-28T22:00:00Z",
+        files=len(files),
+        bytes=sum(len(body) for _, body in files),
+        manifest_sha512=hashlib.sha512(manifest).hexdigest(),
+    ).to_json()
 
 
 def main() -> None:
@@ -152,7 +183,11 @@ def main() -> None:
         "a seed-format message: a bare 512-byte RSA-OAEP ciphertext",
         BOB.wrapper().wrap(b"\x1f\x8b\x08\x00 pretend tar.gz"),
     )
+    non_canonical()
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["non-canonical"]:  # add that vector without regenerating the others
+        non_canonical()
+    else:
+        main()
