@@ -15,7 +15,9 @@
 #                                 message.tar.gz and message.enc in SEED_WORK_DIR;
 #                           receive: as ReceiverRole, decrypt SEED_WORK_DIR/message.enc in
 #                                 SEED_WORK_DIR/receiver/, unpack, verify with KMS Verify.
-#   SEED_WORK_DIR           working directory (default: a new temporary directory)
+#   SEED_WORK_DIR           working directory, kept afterwards (default: a new temporary
+#                           directory, removed on exit after SEED_STEP=all, kept after
+#                           send; receive requires SEED_WORK_DIR)
 #   SEED_ACCOUNT_ID         account of the roles (default 123456789012)
 #   SEED_SENDER_ROLE_ARN    default arn:aws:iam::$SEED_ACCOUNT_ID:role/SenderRole
 #   SEED_RECEIVER_ROLE_ARN  default arn:aws:iam::$SEED_ACCOUNT_ID:role/ReceiverRole
@@ -42,7 +44,6 @@ receiver_role="${SEED_RECEIVER_ROLE_ARN:-arn:aws:iam::${account}:role/ReceiverRo
 encryption_key="${SEED_ENCRYPTION_KEY:-alias/sample-encrypt-decrypt-key}"
 signing_key="${SEED_SIGNING_KEY:-alias/sample-sign-verify-key}"
 session_name="${SEED_SESSION_NAME:-AWSCLI-Session}"
-work="${SEED_WORK_DIR:-$(mktemp -d -t seed-walkthrough.XXXXXX)}"
 if [[ -z "${AWS_CLI:-}" ]]; then
   if [[ -x "$here/.venv/bin/aws" ]]; then AWS_CLI="$here/.venv/bin/aws"; else AWS_CLI=aws; fi
 fi
@@ -51,6 +52,18 @@ case "$step" in
   all | send | receive) ;;
   *) echo "seed: SEED_STEP must be all, send or receive, not '$step'" >&2; exit 2 ;;
 esac
+
+if [[ -n "${SEED_WORK_DIR:-}" ]]; then
+  work="$SEED_WORK_DIR"
+elif [[ "$step" == receive ]]; then
+  echo "seed: SEED_STEP=receive needs SEED_WORK_DIR (where send wrote message.enc)" >&2
+  exit 2
+else
+  work="$(mktemp -d -t seed-walkthrough.XXXXXX)"
+  # A directory we made for a whole run is ours to remove, whatever happens; after
+  # SEED_STEP=send it holds message.enc for the receive step, so it stays.
+  if [[ "$step" == all ]]; then trap 'rm -rf -- "$work"' EXIT; fi
+fi
 
 say() { echo "seed: $*" >&2; }
 

@@ -171,3 +171,31 @@ def _json_documents(text: str) -> list[str]:
         documents.append(text[index:end])
         index = end
     return documents
+
+
+def test_from_another_directory_it_leaves_no_temporary_files(deployed_stack, tmp_path) -> None:
+    temporary, elsewhere = tmp_path / "tmp", tmp_path / "cwd"
+    temporary.mkdir()
+    elsewhere.mkdir()
+    env = deployed_stack.endpoint.subprocess_env() | {
+        "TMPDIR": str(temporary),
+        "SEED_SENDER_ROLE_ARN": deployed_stack.outputs["SenderRoleArn"],
+        "SEED_RECEIVER_ROLE_ARN": deployed_stack.outputs["ReceiverRoleArn"],
+    }
+    env.pop("SEED_WORK_DIR", None)
+    result = subprocess.run(
+        ["bash", str(SCRIPT)], env=env, cwd=elsewhere, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(temporary.iterdir()) == []
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_receive_alone_needs_the_work_directory(tmp_path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "SEED_STEP": "receive", "TMPDIR": str(tmp_path)}
+    result = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "seed: SEED_STEP=receive needs SEED_WORK_DIR (where send wrote message.enc)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
