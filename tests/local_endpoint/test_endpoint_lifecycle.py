@@ -85,3 +85,50 @@ def test_the_server_applies_every_patch_but_cloudformations_at_start_in_order() 
         assert installation.applied == [n for n in REGISTRY.names if n in installation.applied]
     finally:
         installation.undo()
+
+
+def test_the_server_dies_with_its_parent() -> None:
+    """A parent killed without clean-up (SIGKILL) leaves no server behind: its stdin closes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from local_endpoint import LocalEndpoint; "
+            "e = LocalEndpoint.start(); print(e.pid, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    )
+    try:
+        assert parent.stdout is not None
+        server_pid = int(parent.stdout.readline())
+        os.kill(server_pid, 0)  # running
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if not _alive(server_pid):
+            return
+        time.sleep(0.05)
+    os.kill(server_pid, signal.SIGKILL)
+    pytest.fail("the server outlived its parent by 5 s")
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (an exited process nobody has reaped yet does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
