@@ -25,7 +25,7 @@ from demo.errors import (
     WrongFormatError,
 )
 from demo.exchange import Received, Sent, key_arn
-from demo.files import check_not_directory, writing_into
+from demo.files import check_free, check_not_directory, writing_into
 from demo.progress import DirectoryWatcher, Progress
 from demo.stack import Resources
 from envelope.format import read_header
@@ -46,12 +46,6 @@ def _staging_dir(parent: Path) -> Iterator[Path]:
         yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _check_target(target: Path, *, force: bool) -> None:
-    check_not_directory(target)
-    if target.exists() and not force:
-        raise UsageError(f"output {target} already exists: remove it or pass --force")
 
 
 def _place(staged: Path, target: Path, *, force: bool) -> None:
@@ -84,7 +78,7 @@ def send_envelope(
     for path in inputs:
         if not path.is_file():
             raise UsageError(f"input {path} not found or not a regular file")
-    _check_target(output, force=force)
+    check_free(output, force=force)
     signer = kms.KmsSigner(sender, resources.signing_key, signing_arn)
     wrapper: envelope.KeyWrapper
     if recipient_public_key is not None:
@@ -194,7 +188,7 @@ def receive_envelope(
                 "--evidence DIR with another name"
             )
         for target in targets:
-            _check_target(target, force=force)
+            check_free(target, force=force)
         for received, target in zip(unsealed.files, targets, strict=True):
             _place(received.path, target, force=force)
         if evidence_dir is not None:

@@ -26,11 +26,7 @@ class StagedOutputs:
         self._staged: list[tuple[Path, Path]] = []
 
     def check_free(self, path: Path) -> None:
-        check_not_directory(path)
-        if path.exists() and not self._force:
-            raise UsageError(f"output {path} already exists: remove it or pass --force")
-        if not path.parent.is_dir():
-            raise UsageError(f"output directory {path.parent} does not exist")
+        check_free(path, force=self._force)
 
     @contextmanager
     def open(self, path: Path) -> Iterator[BinaryIO]:
@@ -68,6 +64,15 @@ class StagedOutputs:
         for temporary, _ in self._staged:
             temporary.unlink(missing_ok=True)
         self._staged.clear()
+
+
+def check_free(path: Path, *, force: bool) -> None:
+    """``path`` may become an output: a file that is new (or replaced, with --force)."""
+    check_not_directory(path)
+    if path.exists() and not force:
+        raise UsageError(f"output {path} already exists: remove it or pass --force")
+    if not path.parent.is_dir():
+        raise UsageError(f"output directory {path.parent} does not exist")
 
 
 def check_not_directory(path: Path) -> None:

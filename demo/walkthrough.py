@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from demo import checks, envelope_transfer, exchange, kms, seed
+from demo import checks, envelope_transfer, exchange, seed, seed_transfer
 from demo.access import matrix_from_live_policies
 from demo.aws import (
     AwsSession,
@@ -24,7 +24,7 @@ from demo.aws import (
     assume_role,
     open_caller_session,
 )
-from demo.errors import AuthenticationError, InputRefusedError, UsageError
+from demo.errors import AuthenticationError, UsageError
 from demo.files import staged_outputs
 from demo.run_report import Reporter, RunReport, print_summary
 from demo.stack import ResourceOptions, Resources, discover
@@ -183,68 +183,44 @@ def _seed_steps(
     sender, resources = parties.sender, parties.resources
     signature_path = workdir / seed.SIGNATURE_MEMBER
     with out.step("4", "Sign message.json as SenderRole (ECDSA_SHA_512, RAW)") as s:
-        seed.precheck(message)
-        signature = kms.sign(sender, resources.signing_key, message)
+        signature = seed_transfer.sign_message(sender, resources, message)
         with staged_outputs(force=options.force) as staged:
             staged.write(signature_path, signature)
         out.detail(s, f"{signature_path} ({len(signature)}-byte DER signature)")
     with out.step("5", "Bundle as tar.gz and encrypt (RSAES_OAEP_SHA_256, seed format)") as s:
-        archive = seed.check_fits(seed.bundle(message, signature))
+        archive, ciphertext = seed_transfer.bundle_and_encrypt(
+            sender, resources, message, signature
+        )
         out.detail(
             s,
             f"tar.gz of message.sig + message.json: {len(archive)} of at most "
             f"{seed.SEED_PLAINTEXT_LIMIT} bytes",
         )
-        ciphertext = kms.encrypt(sender, resources.encryption_key, archive)
         with staged_outputs(force=options.force) as staged:
             staged.write(encrypted, ciphertext)
         out.detail(s, f"{encrypted} ({len(ciphertext)} bytes)")
     with out.step("6", RECEIVER_STEP) as s:
         receiver = parties.assume_receiver()
         out.detail(s, f"now {receiver.principal}")
-        decrypted = kms.decrypt(receiver, resources.encryption_key, encrypted.read_bytes())
-        try:
-            bundle = seed.unbundle(decrypted)
-        except seed.SeedFormatError as exc:
-            raise InputRefusedError(f"refused: {exc}") from None
+        bundle = seed_transfer.decrypt_and_unbundle(receiver, resources, encrypted.read_bytes())
         out.detail(
             s,
-            f"decrypted {len(decrypted)} bytes of tar.gz; exactly message.json and message.sig, "
-            "regular files within their caps, read in memory (nothing extracted yet)",
+            f"decrypted the {len(ciphertext)}-byte ciphertext; its tar.gz holds exactly "
+            "message.json and message.sig, regular files within their caps, read in memory "
+            "(nothing extracted yet)",
         )
     received_dir = workdir / "received"
-    outputs = (received_dir / seed.MESSAGE_MEMBER, received_dir / seed.SIGNATURE_MEMBER)
     with out.step("7", "Verify with KMS Verify, then show the message") as s:
-        if not kms.verify(receiver, resources.signing_key, bundle.message, bundle.signature):
-            raise AuthenticationError()
+        seed_transfer.verify_bundle(receiver, resources, bundle)
         out.detail(s, "SignatureValid: true")
-        with staged_outputs(force=options.force) as staged:
-            staged.write(outputs[0], bundle.message)
-            staged.write(outputs[1], bundle.signature)
+        outputs = seed_transfer.write_verified(received_dir, bundle, force=options.force)
         out.detail(s, f"wrote {outputs[0]} and {outputs[1].name} only after verifying")
         for line in bundle.message.decode("utf-8", "replace").splitlines():
             out.detail(s, f"| {line}")
-    sent = exchange.Sent(
-        format="seed",
-        inputs=(workdir / seed.MESSAGE_MEMBER,),
-        output=encrypted,
-        bytes_in=len(message),
-        bytes_out=len(ciphertext),
-        signed=message,
-        signature=signature,
-        ciphertext_for_checks=ciphertext,
+    sent = seed_transfer.sent(
+        workdir / seed.MESSAGE_MEMBER, encrypted, message, signature, ciphertext
     )
-    received = exchange.Received(
-        format="seed",
-        source=encrypted,
-        outputs=outputs,
-        bytes_in=len(ciphertext),
-        bytes_out=len(bundle.message),
-        signed=bundle.message,
-        signature=bundle.signature,
-        files=((seed.MESSAGE_MEMBER, outputs[0], len(bundle.message)),),
-        sender_key_id=resources.signing_key_arn or resources.signing_key,
-    )
+    received = seed_transfer.received(resources, encrypted, received_dir, ciphertext, bundle)
     return sent, received
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from demo import kms, seed, seed_transfer
+from demo.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from demo.cli import main
 from demo.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE
 
@@ -400,3 +402,39 @@ def test_an_unexpected_bug_is_one_line_without_traceback(
     code, err = cli(capsys, "verify", "--offline", "-s", "x", "y")
     assert code == EXIT_ERROR
     assert one_line(err).startswith("internal error (KeyError: 'invariant')")
+
+
+def forged_seed_message(deployed_stack: Any, target: Path) -> None:
+    """A well-formed seed message whose signature is not the sender's: anyone allowed to
+    Encrypt (or holding the public key) can make one."""
+    admin = open_caller_session(
+        profile=None, region=None, settings=ClientSettings(), metrics=CallMetrics()
+    )
+    sender = assume_role(admin, deployed_stack.outputs["SenderRoleArn"], party="sender")
+    archive = seed.bundle(MESSAGE, bytes(seed.MAX_SIGNATURE_BYTES))
+    alias = deployed_stack.outputs["EncryptionKeyAlias"]
+    target.write_bytes(kms.encrypt(sender, alias, archive))
+
+
+def test_a_seed_message_with_a_forged_signature_writes_nothing(
+    endpoint_env: Any, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged_seed_message(endpoint_env, work / "forged.enc")
+    code, err = cli(capsys, "receive", str(work / "forged.enc"), "-o", str(work / "out"))
+    assert code == EXIT_REFUSED
+    assert one_line(err) == OPAQUE
+    assert listing(work / "out") == []
+
+
+def test_without_the_signature_check_the_forged_seed_message_would_be_written(
+    endpoint_env: Any,
+    work: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Breaks the property on purpose: the KMS Verify is what keeps the forgery out."""
+    monkeypatch.setattr(seed_transfer, "verify_bundle", lambda *_: None)
+    forged_seed_message(endpoint_env, work / "forged.enc")
+    code, _ = cli(capsys, "receive", str(work / "forged.enc"), "-o", str(work / "out"))
+    assert code == 0
+    assert listing(work / "out") == ["message.json", "message.sig"]
