@@ -91,10 +91,6 @@ def sniff(first_bytes: bytes, total_size: int | None = None) -> Kind:
     if size == SEED_MESSAGE_SIZE:
         return "seed"
     return "unknown"
-    size = len(first_bytes) if total_size is None else total_size
-    if size == SEED_MESSAGE_SIZE and not bytes(first_bytes).startswith(MAGIC):
-        return "seed"
-    return "unknown"
 
 
 def _read_exact(source: BinaryIO, size: int, field: str) -> bytes:

@@ -109,6 +109,8 @@ def seal(
     destination = Path(destination)
     if destination.exists():
         raise OutputExistsError(f"output {str(destination)!r} already exists")
+    if not destination.parent.is_dir():
+        raise EnvelopeUsageError(f"output directory {str(destination.parent)!r} does not exist")
     created_text = format_created(created)
     problem = key_id_problem(signer.key_id)
     if problem is not None:
@@ -125,7 +127,7 @@ def seal(
     header = encode_header(wrapper.key_id, wrapped, salt)
     payload_key = derive_payload_key(data_key, header, salt)
 
-    fd, tmp_name = tempfile.mkstemp(prefix=".kms-envelope-", dir=destination.parent or ".")
+    fd, tmp_name = tempfile.mkstemp(prefix=".kms-envelope-", dir=destination.parent)
     tmp = Path(tmp_name)
     try:
         with (

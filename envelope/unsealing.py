@@ -13,7 +13,7 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any
 
 from envelope.errors import (
@@ -146,6 +146,24 @@ def unseal(
                 raise
 
 
+def output_target(out_dir: PurePath, name: str) -> PurePath:
+    """Where received file ``name`` goes: directly in ``out_dir``, by this platform's rules.
+
+    The format's name rules make every name one POSIX path component. Windows reads more
+    into a name: a drive ("D:x" leaves ``out_dir``), a stream ("a:s"), a device ("CON",
+    "nul.txt"), trailing dots and spaces (dropped, so two names collide). Those are refused.
+    """
+    target = out_dir / name
+    windows = isinstance(target, PureWindowsPath) and (
+        ":" in name or target.is_reserved() or name.endswith((".", " "))
+    )
+    if windows or target.name != name or target.parent != out_dir:
+        raise EnvelopeUsageError(
+            f"file name {name!r} cannot be written as a plain file name on this system"
+        )
+    return target
+
+
 def statement_binds(statement: Statement, *, recipient: str, sender: str) -> bool:
     """Recipient binding (Davis 2001): the signed statement must name this reader's key as
     recipient and the expected key as sender; a forwarded message names someone else."""
@@ -180,10 +198,10 @@ def _finish(
         valid = False
     if valid is not True:
         raise EnvelopeAuthenticationError()
+    targets = [Path(output_target(out_dir, p.name)) for p in sink.done]
     linked: list[Path] = []
     try:
-        for pending in sink.done:
-            target = out_dir / pending.name
+        for pending, target in zip(sink.done, targets, strict=True):
             try:
                 os.link(pending.tmp, target)  # never overwrites an existing file
             except FileExistsError:
@@ -200,6 +218,7 @@ def _finish(
         signature=signature,
         manifest=manifest,
         files=tuple(
-            ReceivedFile(p.name, out_dir / p.name, p.size, p.hasher.hexdigest()) for p in sink.done
+            ReceivedFile(p.name, target, p.size, p.hasher.hexdigest())
+            for p, target in zip(sink.done, targets, strict=True)
         ),
     )

@@ -189,3 +189,9 @@ def test_signer_refuses_more_than_kms_signs_raw():
     signer = envelope.PrivateKeySigner(SENDER, key_bytes("sender.p521.pem"))
     with pytest.raises(ValueError, match="RAW signing takes at most 4096 bytes, got 4097"):
         signer.sign(b"x" * 4097)
+
+
+def test_missing_destination_directory_is_named_before_any_key_operation(tmp_path, parties, source):
+    with pytest.raises(envelope.EnvelopeUsageError, match=r"directory .* does not exist"):
+        seal(parties, [source], tmp_path / "nope" / "m.env")
+    assert parties.calls.counts == {}
