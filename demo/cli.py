@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        _error("interrupted; no output was written")
+        _error("interrupted; no partial output was left behind")
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line, the traceback only on request
         if os.environ.get(DEBUG_VARIABLE):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from demo import envelope_transfer
-from demo.cli import main
+from demo import envelope_transfer, kms
+from demo.cli import EXIT_INTERRUPTED, main
 from demo.errors import EXIT_USAGE, UsageError
 from demo.files import staged_outputs
 from envelope import MAGIC
@@ -119,3 +119,25 @@ def test_kms_verify_of_a_missing_file_fails_before_any_aws_call(
     )
     assert code == EXIT_USAGE
     assert line == f"input {work / 'missing.json'} not found or not a regular file"
+
+
+@pytest.mark.parametrize("format_", ["envelope", "seed"])
+def test_ctrl_c_mid_send_is_one_line_and_leaves_nothing(
+    work: Path,
+    format_: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted(*_: object, **__: object) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kms, "encrypt", interrupted)
+    monkeypatch.setattr(kms, "sign", lambda *_: bytes(139))
+    out = work / "out"
+    out.mkdir()
+    code, line = error_line(
+        capsys, "send", "--format", format_, str(work / "message.json"), "-o", str(out / "m.enc")
+    )
+    assert code == EXIT_INTERRUPTED
+    assert line == "interrupted; no partial output was left behind"
+    assert list(out.iterdir()) == []
