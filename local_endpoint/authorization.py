@@ -239,6 +239,13 @@ class KeyCheck:
     key_ref: str | None
     # For ReEncrypt: the parameter holding this side's EncryptionAlgorithm.
     algorithm_parameter: str = "EncryptionAlgorithm"
+    parameter: str = "KeyId"  # the request parameter that names the key
+
+    @property
+    def key_required(self) -> bool:
+        """Whether the request is invalid without ``key_ref`` (every operation that names a
+        key requires it, except Decrypt and ReEncrypt of a symmetric ciphertext)."""
+        return self.action not in {f"kms:{operation}" for operation in _NO_KEY}
 
 
 def key_checks(request: KmsRequest, *, ciphertext_key: str | None = None) -> list[KeyCheck]:
@@ -257,20 +264,27 @@ def key_checks(request: KmsRequest, *, ciphertext_key: str | None = None) -> lis
                 "kms:ReEncryptFrom",
                 params.get("SourceKeyId") or ciphertext_key,
                 "SourceEncryptionAlgorithm",
+                "SourceKeyId",
             ),
             KeyCheck(
-                "kms:ReEncryptTo", params.get("DestinationKeyId"), "DestinationEncryptionAlgorithm"
+                "kms:ReEncryptTo",
+                params.get("DestinationKeyId"),
+                "DestinationEncryptionAlgorithm",
+                "DestinationKeyId",
             ),
         ]
     if request.operation == "UpdateAlias":
         return [
-            KeyCheck(request.action, params.get("AliasName")),
-            KeyCheck(request.action, params.get("TargetKeyId")),
+            KeyCheck(request.action, params.get("AliasName"), parameter="AliasName"),
+            KeyCheck(request.action, params.get("TargetKeyId"), parameter="TargetKeyId"),
         ]
     key_ref = key_id_of(request)
     if request.operation == "Decrypt" and not key_ref:
         key_ref = ciphertext_key
-    return [KeyCheck(request.action, key_ref)]
+    parameter = _ALIAS_PARAMETER.get(request.operation) or _KEY_PARAMETER.get(
+        request.operation, "KeyId"
+    )
+    return [KeyCheck(request.action, key_ref, parameter=parameter)]
 
 
 def alias_arn_of(request: KmsRequest, account: str, region: str) -> str | None:

@@ -118,6 +118,11 @@ def _oaep(algorithm: str) -> padding.OAEP:
 
 
 def rsa_encrypt(key: Any, algorithm: str, plaintext: bytes) -> bytes:
+    if not plaintext:
+        raise validation_error(
+            "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1"
+        )
     limit = max_plaintext_bytes(key.key_spec, algorithm)
     if len(plaintext) > limit:
         raise validation_error(

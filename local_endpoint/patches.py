@@ -574,8 +574,10 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
             if ciphertext_key not in self.kms_backend.keys:
                 ciphertext_key = None
         for check in authorization.key_checks(request, ciphertext_key=ciphertext_key):
-            if check.key_ref is None and operation in ("Decrypt", "ReEncrypt"):
+            if check.key_ref is None and check.action in ("kms:Decrypt", "kms:ReEncryptFrom"):
                 return original_call_action(self)  # moto answers the bad ciphertext
+            if check.key_ref is None and check.key_required:
+                return _json_error(self, 400, "ValidationException", _null_message(check.parameter))
             key = None
             if check.key_ref:
                 key = _existing_key(self, check.key_ref)
@@ -592,6 +594,15 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
         return original_call_action(self)
 
     patcher.replace(KmsResponse, "call_action", call_action)
+
+
+def _null_message(parameter: str) -> str:
+    """AWS's wording for a required parameter left out (``KeyId`` is called ``keyId``)."""
+    name = parameter[0].lower() + parameter[1:]
+    return (
+        f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: "
+        "Member must not be null"
+    )
 
 
 def _existing_key(response: Any, key_ref: str) -> Any | None:

@@ -649,3 +649,36 @@ def test_an_expired_session_is_refused() -> None:
         with pytest.raises(ClientError) as caught:
             moto.client("sts", **session).get_caller_identity()
         assert caught.value.response["Error"]["Code"] == "ExpiredToken"
+
+
+def test_a_request_without_its_key_is_a_validation_error() -> None:
+    import boto3
+    from botocore.config import Config
+
+    from local_endpoint.endpoint import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
+
+    unchecked = Config(parameter_validation=False, retries={"max_attempts": 1})
+    administrator = {
+        "aws_access_key_id": ADMIN_ACCESS_KEY_ID,
+        "aws_secret_access_key": ADMIN_SECRET_ACCESS_KEY,
+    }
+    with patched_moto() as moto:
+        session = moto.assume(moto.create_role("NoKey", trust_account_root()))
+        for credentials in (administrator, session):  # a role session alike: not a denial
+            kms = boto3.client("kms", region_name="us-east-1", config=unchecked, **credentials)
+            with pytest.raises(ClientError) as caught:
+                kms.sign(Message=b"m", SigningAlgorithm="ECDSA_SHA_512")
+            assert caught.value.response["Error"] == {
+                "Code": "ValidationException",
+                "Message": "1 validation error detected: Value null at 'keyId' failed to "
+                "satisfy constraint: Member must not be null",
+            }
+
+
+def test_rsa_encrypt_of_nothing_is_a_validation_error() -> None:
+    with patched_moto() as moto:
+        key = moto.create_key(*RSA_ENCRYPT)
+        kms = moto.client("kms")
+        with pytest.raises(ClientError) as caught:
+            kms.encrypt(KeyId=key, Plaintext=b"", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+        assert caught.value.response["Error"]["Code"] == "ValidationException"
