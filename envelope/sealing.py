@@ -12,6 +12,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,15 +66,21 @@ def _inputs(files: Sequence[Path | PlainFile]) -> list[PlainFile]:
     if not 1 <= len(files) <= MAX_FILES:
         raise EnvelopeUsageError(f"an envelope holds 1-{MAX_FILES} files, got {len(files)}")
     result: list[PlainFile] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # folded name -> name
     for item in files:
         plain = item if isinstance(item, PlainFile) else PlainFile(Path(item), Path(item).name)
         problem = name_problem(plain.name)
         if problem is not None:
             raise EnvelopeUsageError(f"file name {plain.name!r} {problem}")
-        if plain.name in seen:
-            raise EnvelopeUsageError(f"file name {plain.name!r} appears twice")
-        seen.add(plain.name)
+        folded = unicodedata.normalize("NFC", plain.name).casefold()
+        if folded in seen:
+            if seen[folded] == plain.name:
+                raise EnvelopeUsageError(f"file name {plain.name!r} appears twice")
+            raise EnvelopeUsageError(
+                f"file names {seen[folded]!r} and {plain.name!r} differ only in case or Unicode "
+                "normalization: they would be one file on a case-insensitive file system"
+            )
+        seen[folded] = plain.name
         if not Path(plain.path).is_file():
             raise EnvelopeUsageError(f"input {str(plain.path)!r} is not a regular file")
         result.append(plain)

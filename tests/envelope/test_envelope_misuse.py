@@ -49,6 +49,23 @@ def test_duplicate_names(tmp_path, parties, source):
         seal(parties, [source, PlainFile(source, "a.txt")], tmp_path / "m.env")
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("README", "readme"), ("Stra\u00dfe.txt", "STRASSE.TXT"), ("caf\u00e9", "cafe\u0301")],
+)
+def test_names_that_collide_on_a_case_insensitive_disk_are_refused(
+    tmp_path, parties, source, first, second
+):
+    """Both would be one file on macOS or Windows: the receiver could not write them."""
+    with pytest.raises(envelope.EnvelopeUsageError) as caught:
+        seal(parties, [PlainFile(source, first), PlainFile(source, second)], tmp_path / "m.env")
+    assert str(caught.value) == (
+        f"file names {first!r} and {second!r} differ only in case or Unicode normalization: "
+        "they would be one file on a case-insensitive file system"
+    )
+    assert parties.calls.counts == {}
+
+
 def test_no_files(tmp_path, parties):
     with pytest.raises(envelope.EnvelopeUsageError, match="an envelope holds 1-10000 files, got 0"):
         seal(parties, [], tmp_path / "m.env")
