@@ -161,3 +161,26 @@ def test_a_role_session_cannot_assume_the_other_role(deployed_stack) -> None:
         "User: arn:aws:sts::123456789012:assumed-role/SenderRole/tests is not authorized to "
         f"perform: sts:AssumeRole on resource: {receiver_role}"
     )
+
+
+def spellings(deployed_stack, key_output: str, alias_output: str) -> list[str]:
+    """A key as the caller may name it: key ARN, key ID, alias name, alias ARN."""
+    arn, alias = deployed_stack.outputs[key_output], deployed_stack.outputs[alias_output]
+    prefix = arn.split(":key/")[0]
+    return [arn, arn.split("/")[-1], alias, f"{prefix}:{alias}"]
+
+
+def test_every_way_of_naming_a_key_is_judged_on_that_key(deployed_stack, sender) -> None:
+    signing = spellings(deployed_stack, "SigningKeyArn", "SigningKeyAlias")
+    encryption = spellings(deployed_stack, "EncryptionKeyArn", "EncryptionKeyAlias")
+    for name in signing:
+        answer = sender.sign(KeyId=name, Message=b"m", SigningAlgorithm=ECDSA)
+        assert answer["KeyId"] == signing[0]
+    ciphertext = sender.encrypt(KeyId=encryption[0], Plaintext=b"m", EncryptionAlgorithm=OAEP_256)
+    for name in encryption:
+        error = denial(
+            lambda n=name: sender.decrypt(
+                KeyId=n, CiphertextBlob=ciphertext["CiphertextBlob"], EncryptionAlgorithm=OAEP_256
+            )
+        )
+        assert f"kms:Decrypt on resource: {encryption[0]} because" in str(error)
