@@ -248,7 +248,7 @@ def _envelope_steps(
             f"{encrypted} ({sent.bytes_out} bytes; data key wrapped with RSAES_OAEP_SHA_256, "
             "content in AES-256-GCM chunks)",
         )
-    evidence_dir = workdir / "evidence"
+    evidence_dir = _unused(workdir / "evidence")  # a rerun with --force keeps the old evidence
     with out.step(
         "6", "Assume ReceiverRole; decrypt and verify (envelope: 1 Decrypt + 1 Verify)"
     ) as s:
@@ -275,6 +275,15 @@ def _envelope_steps(
         if received.evidence:
             out.detail(s, f"evidence for third parties: {evidence_dir} (see VERIFY.txt)")
     return sent, received
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``, ...: the first that does not exist yet."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
 
 
 def _open_tampered_envelope(

@@ -68,6 +68,18 @@ def test_run_in_the_envelope_format_meets_every_expectation(
 
 
 @pytest.mark.usefixtures("endpoint_env")
+def test_run_again_in_the_same_workdir_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run` has no --evidence option, so a rerun must not trip over the last run's evidence."""
+    assert run_json(tmp_path, capsys)[0] == 0
+    code, report = run_json(tmp_path, capsys, "--force")
+    assert code == 0, report
+    assert (tmp_path / "evidence" / "statement.sig").exists()
+    assert (tmp_path / "evidence-2" / "statement.sig").exists()
+
+
+@pytest.mark.usefixtures("endpoint_env")
 def test_run_in_the_seed_format_meets_every_expectation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
