@@ -252,8 +252,9 @@ def key_checks(request: KmsRequest, *, ciphertext_key: str | None = None) -> lis
     """Every key permission the request needs, in the order AWS checks them.
 
     Most operations need their action on one key. ReEncrypt is authorized twice (KMS API
-    reference, ReEncrypt): kms:ReEncryptFrom on the source key (SourceKeyId, or the key a
-    symmetric ciphertext names: ``ciphertext_key``) and kms:ReEncryptTo on the destination.
+    reference, ReEncrypt): kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the
+    destination. The source key is the one a symmetric ciphertext names (``ciphertext_key``),
+    which is the key that decrypts it whatever SourceKeyId says, else SourceKeyId.
     UpdateAlias needs kms:UpdateAlias on the key the alias points to now and on the new one;
     the caller finds the current key by resolving AliasName.
     """
@@ -262,7 +263,7 @@ def key_checks(request: KmsRequest, *, ciphertext_key: str | None = None) -> lis
         return [
             KeyCheck(
                 "kms:ReEncryptFrom",
-                params.get("SourceKeyId") or ciphertext_key,
+                ciphertext_key or params.get("SourceKeyId"),
                 "SourceEncryptionAlgorithm",
                 "SourceKeyId",
             ),

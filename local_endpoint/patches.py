@@ -277,25 +277,29 @@ INCORRECT_KEY_MESSAGE = (
 
 @REGISTRY.patch("kms_decrypt_incorrect_key", module=KMS_RESPONSES)
 def kms_decrypt_incorrect_key(patcher: Patcher) -> None:
-    """Decrypt naming another key than the one a symmetric ciphertext was made with answers
-    IncorrectKeyException.
+    """Decrypt or ReEncrypt naming another key than the one a symmetric ciphertext was made
+    with answers IncorrectKeyException.
 
-    KMS API reference, Decrypt errors: IncorrectKeyException, "The KeyId in a Decrypt request
-    ... must identify the same KMS key that was used to encrypt the ciphertext". moto 5.2.5
-    answers AccessDeniedException with an empty message, which reads as a permission problem.
+    KMS API reference, Decrypt and ReEncrypt errors: IncorrectKeyException, "The KeyId in a
+    Decrypt request and the SourceKeyId in a ReEncrypt request must identify the same KMS key
+    that was used to encrypt the ciphertext". moto 5.2.5 answers Decrypt with an empty
+    AccessDeniedException and ignores ReEncrypt's SourceKeyId (it decrypts with whatever key
+    the ciphertext names).
     """
     from moto.kms.responses import KmsResponse
 
-    original_decrypt = KmsResponse.decrypt
+    def checked(original: Any, parameter: str) -> Any:
+        def handler(self: Any) -> Any:
+            key = _requested_key(self, parameter)
+            named = _key_id_in_ciphertext(self._get_param("CiphertextBlob") or b"")
+            if key is not None and named in self.kms_backend.keys and named != key.id:
+                raise JsonRESTError("IncorrectKeyException", INCORRECT_KEY_MESSAGE)
+            return original(self)
 
-    def decrypt(self: Any) -> Any:
-        key = _requested_key(self)
-        named = _key_id_in_ciphertext(self._get_param("CiphertextBlob") or b"")
-        if key is not None and named in self.kms_backend.keys and named != key.id:
-            raise JsonRESTError("IncorrectKeyException", INCORRECT_KEY_MESSAGE)
-        return original_decrypt(self)
+        return handler
 
-    patcher.replace(KmsResponse, "decrypt", decrypt)
+    for method, parameter in (("decrypt", "KeyId"), ("re_encrypt", "SourceKeyId")):
+        patcher.replace(KmsResponse, method, checked(getattr(KmsResponse, method), parameter))
 
 
 @REGISTRY.patch("kms_encryption_algorithm_checked", module=KMS_RESPONSES)

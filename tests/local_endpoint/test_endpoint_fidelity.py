@@ -459,6 +459,9 @@ def re_encrypt_needs_the_source_key_too(moto: Moto) -> None:
         holder.re_encrypt(CiphertextBlob=blob, DestinationKeyId=b)
     assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
     assert f"kms:ReEncryptFrom on resource: {a} because" in str(caught.value)
+    with pytest.raises(ClientError) as caught:  # naming its own key as the source: no help
+        holder.re_encrypt(CiphertextBlob=blob, SourceKeyId=b, DestinationKeyId=b)
+    assert f"kms:ReEncryptFrom on resource: {a} because" in str(caught.value)
     mine = holder.encrypt(KeyId=b, Plaintext=b"mine")["CiphertextBlob"]
     holder.re_encrypt(CiphertextBlob=mine, DestinationKeyId=b)  # both sides allowed
 
@@ -525,6 +528,10 @@ def decrypt_with_another_key_is_incorrect_key(moto: Moto) -> None:
         "IncorrectKeyException"
     )
     assert kms.decrypt(KeyId=a, CiphertextBlob=blob)["Plaintext"] == b"x"
+    re_encrypt = lambda: kms.re_encrypt(  # noqa: E731
+        CiphertextBlob=blob, SourceKeyId=b, DestinationKeyId=a
+    )
+    assert error_code(re_encrypt) == "IncorrectKeyException"
 
 
 PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
