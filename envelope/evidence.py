@@ -29,8 +29,14 @@ Evidence for a message sealed in the kms-envelope/v1 format (see docs/FORMAT.md)
      openssl dgst -sha512 -verify sender.pem -signature statement.sig statement.json
 2. The statement names the manifest's SHA-512 ("manifest_sha512"):
      sha512sum manifest.sha512
+   or, in one step that prints "manifest OK":
+     grep -qF "\\"manifest_sha512\\": \\"$(sha512sum manifest.sha512 | cut -c1-128)\\"" \\
+       statement.json && echo manifest OK
 3. The manifest names each file's SHA-512:
      sha512sum -c manifest.sha512
+4. Read what was signed: "sender" is the signing key ARN, "recipient" the encryption key the
+   files were sent to, "created" the sender's own claim of the time:
+     cat statement.json
 
 sender.pem must be the sender's public key obtained independently (for example, KMS
 GetPublicKey for the "sender" key ARN in statement.json, converted with

@@ -146,3 +146,29 @@ def test_export_refuses_a_key_that_does_not_verify(tmp_path: Path, parties: Part
         envelope.export_evidence(
             unsealed, tmp_path / "ev", sender_public_key=other.public_key_der()
         )
+
+
+def _verify_txt_command(evidence: Path, starts_with: str) -> str:
+    """The command as written in VERIFY.txt, with its backslash-newline continuations."""
+    lines = [line.strip() for line in (evidence / "VERIFY.txt").read_text().splitlines()]
+    at = next(i for i, line in enumerate(lines) if line.startswith(starts_with))
+    command = lines[at]
+    while command.endswith("\\"):
+        at += 1
+        command = command[:-1] + lines[at]
+    return command
+
+
+def test_the_one_step_manifest_check_in_verify_txt_works(evidence: Path):
+    command = _verify_txt_command(evidence, "grep -qF")
+    result = run(["sh", "-c", command], evidence)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "manifest OK\n"
+
+
+def test_the_one_step_manifest_check_fails_for_another_manifest(evidence: Path):
+    manifest = evidence / "manifest.sha512"
+    manifest.write_bytes(manifest.read_bytes().replace(b"invoice 42", b"invoice 43"))
+    result = run(["sh", "-c", _verify_txt_command(evidence, "grep -qF")], evidence)
+    assert result.returncode != 0
+    assert result.stdout == ""
