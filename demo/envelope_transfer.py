@@ -189,12 +189,18 @@ def receive_envelope(
             )
         for target in targets:
             check_free(target, force=force)
-        for received, target in zip(unsealed.files, targets, strict=True):
-            _place(received.path, target, force=force)
-        if evidence_dir is not None:
-            with writing_into(evidence_dir.parent):
-                shutil.move(staged_evidence, evidence_dir)  # also across file systems
-            evidence = sorted(evidence_dir.iterdir())
+        placed: list[Path] = []
+        try:
+            for received, target in zip(unsealed.files, targets, strict=True):
+                _place(received.path, target, force=force)
+                placed.append(target)
+            if evidence_dir is not None:
+                with writing_into(evidence_dir.parent):
+                    shutil.move(staged_evidence, evidence_dir)  # also across file systems
+                evidence = sorted(evidence_dir.iterdir())
+        except BaseException:
+            _take_back(placed if not force else [], evidence_dir)
+            raise
     return Received(
         format="envelope",
         source=source,
@@ -207,6 +213,18 @@ def receive_envelope(
         evidence=tuple(evidence),
         sender_key_id=signing_arn,
     )
+
+
+def _take_back(placed: list[Path], evidence_dir: Path | None) -> None:
+    """Placing failed part-way: remove what this receive created, so nothing half is left.
+
+    Files replaced with --force cannot be restored and stay (they are verified). The
+    evidence directory did not exist before (checked), so whatever is there is ours.
+    """
+    for target in placed:
+        target.unlink(missing_ok=True)
+    if evidence_dir is not None:
+        shutil.rmtree(evidence_dir, ignore_errors=True)
 
 
 def _envelope_call(call: Any) -> Any:

@@ -6,6 +6,7 @@ throttling, and tampered, truncated, oversized or wrong-format input.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from demo import kms, seed, seed_transfer
+from demo import envelope_transfer, kms, seed, seed_transfer
 from demo.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from demo.cli import main
 from demo.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE
@@ -438,3 +439,27 @@ def test_without_the_signature_check_the_forged_seed_message_would_be_written(
     code, _ = cli(capsys, "receive", str(work / "forged.enc"), "-o", str(work / "out"))
     assert code == 0
     assert listing(work / "out") == ["message.json", "message.sig"]
+
+
+def test_a_failure_while_placing_the_evidence_takes_back_the_received_files(
+    envelope_file: Path,
+    work: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The evidence moves last (across file systems: a copy) and fails half-way: the
+    already placed message and the half-copied evidence must both go."""
+
+    def half_copied(source: Path, target: Path) -> None:
+        Path(target).mkdir()
+        (Path(target) / "statement.json").write_bytes(b"{")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(envelope_transfer.shutil, "move", half_copied)
+    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"))
+    assert code == EXIT_USAGE
+    assert one_line(err) == (
+        f"cannot write into {work / 'out'}: No space left on device; choose a writable "
+        "output location"
+    )
+    assert listing(work / "out") == []
