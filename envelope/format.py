@@ -93,17 +93,30 @@ def sniff(first_bytes: bytes, total_size: int | None = None) -> Kind:
     return "unknown"
 
 
+def _read_up_to(source: BinaryIO, size: int) -> bytes:
+    """Read ``size`` bytes, or fewer only at the end of the input: a pipe or socket returns
+    whatever has arrived, which is not an end."""
+    data = bytearray()
+    while len(data) < size:
+        piece = source.read(size - len(data))
+        if not piece:
+            break
+        data += piece
+    return bytes(data)
+
+
 def _read_exact(source: BinaryIO, size: int, field: str) -> bytes:
-    data = source.read(size)
-    if data is None or len(data) != size:
-        got = 0 if not data else len(data)
-        raise MalformedHeaderError(f"header truncated in {field}: needed {size} bytes, got {got}")
+    data = _read_up_to(source, size)
+    if len(data) != size:
+        raise MalformedHeaderError(
+            f"header truncated in {field}: needed {size} bytes, got {len(data)}"
+        )
     return data
 
 
 def read_header(source: BinaryIO) -> Header:
     """Read and validate the header; consumes exactly the header bytes."""
-    magic = source.read(MAGIC_SIZE) or b""
+    magic = _read_up_to(source, MAGIC_SIZE)
     if magic != MAGIC:
         if not magic:
             raise NotAnEnvelopeError("empty")
@@ -112,7 +125,7 @@ def read_header(source: BinaryIO) -> Header:
                 f"unsupported envelope version {magic.decode('ascii', 'replace').strip()!r}; "
                 f"this reader implements {FORMAT_ID}"
             )
-        rest = source.read(SEED_MESSAGE_SIZE + 1 - len(magic)) or b""
+        rest = _read_up_to(source, SEED_MESSAGE_SIZE + 1 - len(magic))
         kind = sniff(magic + rest, len(magic) + len(rest))
         raise NotAnEnvelopeError("seed" if kind == "seed" else "unknown")
     key_id_len = int.from_bytes(_read_exact(source, LENGTH_SIZE, "recipient key id length"))
