@@ -67,6 +67,10 @@ ACTION_CONDITIONS: Mapping[str, tuple[str, str]] = {
     "kms:Verify": ("kms:SigningAlgorithm", "ECDSA_SHA_512"),
 }
 
+CREDENTIALS_REMEDY = (
+    "renew or replace them (aws sso login, aws configure, or fresh AWS_ACCESS_KEY_ID, "
+    "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), or pick another --profile"
+)
 _ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/[^/]+$")
 _DENIED_PRINCIPAL = re.compile(r"User: (arn:\S+) is not authorized")
 
@@ -334,7 +338,10 @@ def _from_client_error(
     if code in AUTHENTICATION_CODES:
         return AuthenticationError()
     if code in REJECTED_CREDENTIAL_CODES:
-        return CredentialsError(f"AWS rejected the credentials for {action} ({code}): {message}")
+        return CredentialsError(
+            f"AWS rejected the credentials for {action} ({code}): {message.rstrip('.')}; "
+            f"{CREDENTIALS_REMEDY}"
+        )
     if code == "NotFoundException":
         return NotDeployedError(
             f"{resource} not found in region {session.region}: deploy the stack first, or check "

@@ -134,8 +134,12 @@ def test_an_invalid_signature_is_false_not_an_error() -> None:
 def test_rejected_credentials_say_so(code: str) -> None:
     s = session()
     answer_with(s, aws_error(code, "The security token included in the request is invalid"))
-    with pytest.raises(CredentialsError, match="AWS rejected the credentials for kms:Encrypt"):
+    with pytest.raises(CredentialsError) as caught:
         kms.encrypt(s, KEY, b"k")
+    assert str(caught.value) == (
+        f"AWS rejected the credentials for kms:Encrypt ({code}): The security token included in "
+        f"the request is invalid; {aws.CREDENTIALS_REMEDY}"
+    )
 
 
 @pytest.mark.usefixtures("fake_aws_env")
