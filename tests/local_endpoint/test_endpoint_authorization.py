@@ -146,3 +146,45 @@ def test_trust_policy_outcomes(policy, request_, outcome) -> None:
 def test_trust_policy_features_not_modelled_are_refused_loudly(statement) -> None:
     with pytest.raises(TrustPolicyError):
         trust_policy.evaluate(trust(statement), AssumeRoleRequest(SESSION, ACCOUNT))
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "ciphertext_key", "expected"),
+    [
+        ("Sign", {"KeyId": "k1"}, None, [("kms:Sign", "k1")]),
+        ("Decrypt", {}, "k9", [("kms:Decrypt", "k9")]),
+        (
+            "ReEncrypt",
+            {"SourceKeyId": "k1", "DestinationKeyId": "k2"},
+            None,
+            [("kms:ReEncryptFrom", "k1"), ("kms:ReEncryptTo", "k2")],
+        ),
+        (  # the ciphertext's own key decrypts it, whatever SourceKeyId says
+            "ReEncrypt",
+            {"SourceKeyId": "k1", "DestinationKeyId": "k2"},
+            "k9",
+            [("kms:ReEncryptFrom", "k9"), ("kms:ReEncryptTo", "k2")],
+        ),
+        (
+            "UpdateAlias",
+            {"AliasName": "alias/a", "TargetKeyId": "k2"},
+            None,
+            [("kms:UpdateAlias", "alias/a"), ("kms:UpdateAlias", "k2")],
+        ),
+        ("ListKeys", {}, None, [("kms:ListKeys", None)]),
+    ],
+)
+def test_key_checks_name_every_key_a_request_needs(
+    operation, params, ciphertext_key, expected
+) -> None:
+    checks = authorization.key_checks(KmsRequest(operation, params), ciphertext_key=ciphertext_key)
+    assert [(c.action, c.key_ref) for c in checks] == expected
+
+
+def test_alias_operations_act_on_the_alias_arn() -> None:
+    arn = f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/a"
+    for name in ("alias/a", arn):
+        request = KmsRequest("DeleteAlias", {"AliasName": name})
+        assert authorization.alias_arn_of(request, ACCOUNT, "us-east-1") == arn
+    sign = KmsRequest("Sign", {"KeyId": "alias/a"})
+    assert authorization.alias_arn_of(sign, ACCOUNT, "us-east-1") is None
