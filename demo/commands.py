@@ -79,6 +79,16 @@ def _as_party(
     return assume_role(caller, role_arn, party=party, external_id=args.external_id)
 
 
+def _session_for(
+    args: argparse.Namespace, metrics: CallMetrics, party: str, *keys: str
+) -> tuple[AwsSession, Resources]:
+    """The party's session (its role assumed unless --no-assume-role) and the resources
+    it needs: ``keys`` and its role, from the options or else the stack outputs."""
+    caller = _caller(args, metrics)
+    resources = discover(_resource_options(args), caller, _needed(args, *keys, f"{party}_role_arn"))
+    return _as_party(args, caller, resources, party), resources
+
+
 def _progress(args: argparse.Namespace, label: str, total: int | None) -> Progress:
     return Progress(label, total, enabled=not args.no_progress)
 
@@ -116,13 +126,7 @@ def send_command(args: argparse.Namespace) -> Result:
         raise UsageError("--recipient-public-key works with --format envelope only")
     recipient_key = _read_pem(args.recipient_public_key)
     metrics = CallMetrics()
-    caller = _caller(args, metrics)
-    resources = discover(
-        _resource_options(args),
-        caller,
-        _needed(args, "encryption_key", "signing_key", "sender_role_arn"),
-    )
-    sender = _as_party(args, caller, resources, "sender")
+    sender, resources = _session_for(args, metrics, "sender", "encryption_key", "signing_key")
     if args.format == "seed":
         sent = seed_transfer.send_seed(sender, resources, inputs[0], args.output, force=args.force)
     else:
@@ -150,13 +154,7 @@ def receive_command(args: argparse.Namespace) -> Result:
     if kind == "seed" and sender_key is not None:
         raise UsageError("--sender-public-key works with the envelope format only")
     metrics = CallMetrics()
-    caller = _caller(args, metrics)
-    resources = discover(
-        _resource_options(args),
-        caller,
-        _needed(args, "encryption_key", "signing_key", "receiver_role_arn"),
-    )
-    receiver = _as_party(args, caller, resources, "receiver")
+    receiver, resources = _session_for(args, metrics, "receiver", "encryption_key", "signing_key")
     if kind == "seed":
         received = seed_transfer.receive_seed(
             receiver, resources, args.input, args.out_dir, force=args.force
@@ -241,11 +239,7 @@ def verify_command(args: argparse.Namespace) -> Result:
             raise UsageError(f"input {args.file} not found or not a regular file")
         signature = read_input(signature_path, limit=offline.MAX_SIGNATURE_FILE)
         metrics = CallMetrics()
-        caller = _caller(args, metrics)
-        resources = discover(
-            _resource_options(args), caller, _needed(args, "signing_key", "receiver_role_arn")
-        )
-        receiver = _as_party(args, caller, resources, "receiver")
+        receiver, resources = _session_for(args, metrics, "receiver", "signing_key")
         size = args.file.stat().st_size
         if size <= MAX_SIGNED_MESSAGE:
             valid = kms.verify(receiver, resources.signing_key, read_input(args.file), signature)
