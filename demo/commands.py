@@ -89,6 +89,13 @@ def _session_for(
     return _as_party(args, caller, resources, party), resources
 
 
+def _shown(path: Path) -> str:
+    """A path for the terminal. Received names are the sender's choice, so characters that
+    would act rather than print (C1 controls, bidirectional overrides) are shown escaped."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 def _progress(args: argparse.Namespace, label: str, total: int | None) -> Progress:
     return Progress(label, total, enabled=not args.no_progress)
 
@@ -174,7 +181,7 @@ def receive_command(args: argparse.Namespace) -> Result:
         )
     _say(args, f"verified {args.input} ({kind} format), signed by {received.sender_key_id}")
     for path in received.outputs:
-        _say(args, f"  wrote {path}")
+        _say(args, f"  wrote {_shown(path)}")
     if received.evidence:
         _say(args, f"  evidence in {received.evidence[0].parent} (see VERIFY.txt there)")
     return Result({**received.as_dict(), "principal": receiver.principal, **metrics.snapshot()})

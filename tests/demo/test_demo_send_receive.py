@@ -303,3 +303,19 @@ def test_access_matrix_live_and_from_the_template(
     table = capsys.readouterr().out
     assert "alias/sample-encrypt-decrypt-key" in table
     assert "SenderRole" in table
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_received_names_that_would_act_on_the_terminal_are_shown_escaped(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A right-to-left override makes "invoice\u202efdp.exe" display as "invoiceexe.pdf"."""
+    spoof = work / "sender" / "invoice\u202efdp.exe"
+    spoof.write_bytes(b"MZ")
+    assert main(["send", str(spoof), "-o", str(work / "m.enc")]) == 0
+    capsys.readouterr()
+    assert main(["receive", str(work / "m.enc"), "-o", str(work / "receiver")]) == 0
+    out = capsys.readouterr().out
+    assert "\u202e" not in out
+    assert "invoice\\u202efdp.exe" in out
+    assert (work / "receiver" / "invoice\u202efdp.exe").read_bytes() == b"MZ"
