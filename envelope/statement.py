@@ -23,6 +23,7 @@ STATEMENT_KEYS = frozenset(
 NAME_MAX = 255
 MAX_FILES = 10_000
 _CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # not \d: Unicode
+CREATED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # after _CREATED matched: a date and time that exist
 _KEY_ID = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII without spaces, as in the header
 _SHA512_HEX = re.compile(r"[0-9a-f]{128}")
 _FORBIDDEN_NAME_CHARS = frozenset("/\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
@@ -57,7 +58,7 @@ def format_created(moment: datetime | None) -> str:
     moment = datetime.now(UTC) if moment is None else moment
     if moment.tzinfo is None:
         raise EnvelopeUsageError("created must be timezone-aware (e.g. datetime.now(UTC))")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime(CREATED_FORMAT)
 
 
 def name_problem(name: object) -> str | None:
@@ -112,6 +113,7 @@ def parse_statement(data: bytes) -> Statement:
             obj["manifest_sha512"]
         ):
             raise ValueError("pattern")
+        datetime.strptime(obj["created"], CREATED_FORMAT)  # a real time: ValueError if not
         if key_id_problem(obj["sender"]) or key_id_problem(obj["recipient"]):
             raise ValueError("key id")
         statement = Statement(**obj)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -205,6 +206,10 @@ def _parse_statement(raw: bytes) -> dict:
     created = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
     if not re.fullmatch(created, statement["created"]):
         raise RejectedError("authentication failure")
+    try:
+        datetime.strptime(statement["created"], "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise RejectedError("authentication failure") from None
     if not re.fullmatch(r"[0-9a-f]{128}", statement["manifest_sha512"]):
         raise RejectedError("authentication failure")
     for key in ("sender", "recipient"):

@@ -144,3 +144,13 @@ def test_sender_refuses_a_signing_key_id_outside_printable_ascii(
             [tmp_path / "a"], tmp_path / "m.env", signer=parties.signer, wrapper=parties.wrapper
         )
     assert os.listdir(tmp_path) == ["a"]
+
+
+@pytest.mark.parametrize(
+    "created", ["2026-13-01T00:00:00Z", "2026-02-30T12:00:00Z", "2026-11-28T24:00:00Z",
+                "2026-11-28T22:60:00Z", "2026-11-28T22:00:60Z", "0000-01-01T00:00:00Z"],
+)  # fmt: skip
+def test_created_must_be_a_real_time(tmp_path: Path, parties: Parties, created: str):
+    """A judge reads `created`; a date that does not exist is refused by both readers."""
+    statement = Statement(**{**VALUES, "created": created}).to_json()
+    assert open_with_statement(tmp_path, parties, statement) is None
