@@ -251,6 +251,14 @@ def flip(path: Path, offset: int) -> None:
     path.write_bytes(bytes(data))
 
 
+def refused(capsys: pytest.CaptureFixture[str], source: Path, out: Path) -> str:
+    """`receive` refuses ``source`` as bad input, in one line, writing nothing into ``out``."""
+    code, err = cli(capsys, "receive", str(source), "-o", str(out))
+    assert code == EXIT_REFUSED
+    assert listing(out) == []
+    return one_line(err)
+
+
 OPAQUE = (
     "the message cannot be authenticated: it may be corrupted or tampered with, or it was not "
     "made for this key"
@@ -262,20 +270,14 @@ def test_tampered_envelope(
     envelope_file: Path, work: Path, offset: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     flip(envelope_file, offset)
-    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"))
-    assert code == EXIT_REFUSED
-    assert one_line(err) == OPAQUE
-    assert listing(work / "out") == []
+    assert refused(capsys, envelope_file, work / "out") == OPAQUE
 
 
 def test_tampered_seed_message(
     seed_file: Path, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     flip(seed_file, 100)
-    code, err = cli(capsys, "receive", str(seed_file), "-o", str(work / "out"))
-    assert code == EXIT_REFUSED
-    assert one_line(err) == OPAQUE
-    assert listing(work / "out") == []
+    assert refused(capsys, seed_file, work / "out") == OPAQUE
 
 
 def test_truncated_envelope(
@@ -283,20 +285,16 @@ def test_truncated_envelope(
 ) -> None:
     data = envelope_file.read_bytes()
     envelope_file.write_bytes(data[: len(data) - 100])
-    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"))
-    assert code == EXIT_REFUSED
-    assert one_line(err) == OPAQUE
-    assert listing(work / "out") == []
+    assert refused(capsys, envelope_file, work / "out") == OPAQUE
 
 
 def test_envelope_truncated_inside_its_header(
     envelope_file: Path, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     envelope_file.write_bytes(envelope_file.read_bytes()[:40])
-    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"))
-    assert code == EXIT_REFUSED
-    assert one_line(err).startswith("refused: header truncated in recipient key id")
-    assert listing(work / "out") == []
+    assert refused(capsys, envelope_file, work / "out").startswith(
+        "refused: header truncated in recipient key id"
+    )
 
 
 @pytest.mark.usefixtures("clean_aws_env")
@@ -421,10 +419,7 @@ def test_a_seed_message_with_a_forged_signature_writes_nothing(
     endpoint_env: Any, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     forged_seed_message(endpoint_env, work / "forged.enc")
-    code, err = cli(capsys, "receive", str(work / "forged.enc"), "-o", str(work / "out"))
-    assert code == EXIT_REFUSED
-    assert one_line(err) == OPAQUE
-    assert listing(work / "out") == []
+    assert refused(capsys, work / "forged.enc", work / "out") == OPAQUE
 
 
 def test_without_the_signature_check_the_forged_seed_message_would_be_written(
