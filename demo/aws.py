@@ -67,6 +67,9 @@ ACTION_CONDITIONS: Mapping[str, tuple[str, str]] = {
     "kms:Verify": ("kms:SigningAlgorithm", "ECDSA_SHA_512"),
 }
 
+CONFIG_REMEDY = (
+    "fix that file, or point AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE at good ones"
+)
 CREDENTIALS_REMEDY = (
     "renew or replace them (aws sso login, aws configure, or fresh AWS_ACCESS_KEY_ID, "
     "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), or pick another --profile"
@@ -192,12 +195,15 @@ def open_caller_session(
     region = region or os.environ.get("AWS_REGION") or None
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
+        session_region = session.region_name
     except bce.ProfileNotFound as exc:
         raise CredentialsError(
             f"AWS profile {exc.kwargs.get('profile', profile)!r} not found in the AWS config "
             "files: check --profile or AWS_PROFILE"
         ) from None
-    if not session.region_name:
+    except bce.ConfigParseError as exc:
+        raise CredentialsError(f"{exc}: {CONFIG_REMEDY}") from None
+    if not session_region:
         raise CredentialsError(
             "no AWS region configured: pass --region or set AWS_REGION (the region the stack "
             "was deployed to)"
@@ -205,7 +211,7 @@ def open_caller_session(
     try:
         credentials = session.get_credentials()
     except bce.BotoCoreError as exc:
-        raise CredentialsError(f"cannot load AWS credentials: {exc}") from None
+        raise CredentialsError(f"cannot load AWS credentials: {exc}: {CONFIG_REMEDY}") from None
     if credentials is None:
         raise CredentialsError(
             "no AWS credentials found: configure the AWS CLI (aws configure or aws sso login), "

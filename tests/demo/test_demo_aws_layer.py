@@ -188,6 +188,20 @@ def test_a_malformed_region_says_what_to_pass(
         kms.encrypt(session(), KEY, b"k")
 
 
+@pytest.mark.parametrize("broken", ["no-config", "no-credentials"])
+def test_an_unreadable_aws_config_file_is_named(
+    fake_aws_env: Path, monkeypatch: pytest.MonkeyPatch, broken: str
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    (fake_aws_env / broken).write_text("[default\nregion = us-east-1\n")
+    with pytest.raises(CredentialsError) as caught:
+        session()
+    assert str(caught.value).endswith(
+        f"Unable to parse config file: {fake_aws_env / broken}: {aws.CONFIG_REMEDY}"
+    )
+
+
 @pytest.mark.usefixtures("fake_aws_env")
 def test_an_unknown_profile_is_named() -> None:
     with pytest.raises(CredentialsError, match="AWS profile 'nobody' not found"):
