@@ -293,8 +293,16 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
         raise
     except bce.ClientError as exc:
         raise _from_client_error(session, action, resource, exc) from None
-    except (bce.NoCredentialsError, bce.PartialCredentialsError) as exc:
-        raise CredentialsError(f"no usable AWS credentials for {action}: {exc}") from None
+    except (
+        bce.NoCredentialsError,
+        bce.PartialCredentialsError,
+        bce.CredentialRetrievalError,  # credential_process, an assume-role profile
+        bce.SSOError,  # an expired or missing SSO login
+        bce.TokenRetrievalError,
+    ) as exc:
+        raise CredentialsError(
+            f"no usable AWS credentials for {action}: {exc}; {CREDENTIALS_REMEDY}"
+        ) from None
     except bce.InvalidRegionError as exc:
         raise CredentialsError(
             f"{exc.kwargs.get('region_name', session.region)!r} is not an AWS region name: pass "

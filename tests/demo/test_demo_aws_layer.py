@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import botocore.exceptions
 import pytest
 from demo_testkit import aws_error
 
@@ -140,6 +141,20 @@ def test_rejected_credentials_say_so(code: str) -> None:
         f"AWS rejected the credentials for kms:Encrypt ({code}): The security token included in "
         f"the request is invalid; {aws.CREDENTIALS_REMEDY}"
     )
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_an_expired_sso_login_says_what_to_do() -> None:
+    s = session()
+
+    def expired(**_: object) -> None:
+        raise botocore.exceptions.UnauthorizedSSOTokenError()
+
+    answer_with(s, expired)
+    with pytest.raises(CredentialsError) as caught:
+        kms.encrypt(s, KEY, b"k")
+    assert str(caught.value).startswith("no usable AWS credentials for kms:Encrypt: ")
+    assert str(caught.value).endswith(aws.CREDENTIALS_REMEDY)
 
 
 @pytest.mark.usefixtures("fake_aws_env")
