@@ -82,7 +82,11 @@ def send_envelope(
     signer = kms.KmsSigner(sender, resources.signing_key, signing_arn)
     wrapper: envelope.KeyWrapper
     if recipient_public_key is not None:
-        wrapper = _offline(lambda: envelope.PublicKeyWrapper(encryption_arn, recipient_public_key))
+        wrapper = _offline(
+            lambda: envelope.PublicKeyWrapper(encryption_arn, recipient_public_key),
+            "--recipient-public-key",
+            "encryption-key.pem",
+        )
     else:
         wrapper = kms.KmsKeyWrapper(sender, resources.encryption_key, encryption_arn)
     progress = progress or _no_progress()
@@ -111,11 +115,12 @@ def _wrapped_key(path: Path) -> bytes:
         return read_header(handle).wrapped_data_key
 
 
-def _offline(make: Any) -> Any:
+def _offline(make: Any, option: str, pem: str) -> Any:
+    """A key object from a PEM the user gave; a wrong key names the option and the right PEM."""
     try:
         return make()
     except envelope.KeyMaterialError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{option}: {exc}; pass the {pem} that public-keys writes") from None
 
 
 def sender_public_key_for_evidence(receiver: AwsSession, resources: Resources) -> bytes | None:
@@ -161,7 +166,11 @@ def receive_envelope(
     if verify_offline:
         if sender_public_key is None:
             raise UsageError("verifying offline needs the sender's public key")
-        verifier = _offline(lambda: envelope.PublicKeyVerifier(signing_arn, sender_public_key))
+        verifier = _offline(
+            lambda: envelope.PublicKeyVerifier(signing_arn, sender_public_key),
+            "--sender-public-key",
+            "signing-key.pem",
+        )
     else:
         verifier = kms.KmsVerifier(receiver, resources.signing_key, signing_arn)
     progress = progress or _no_progress()

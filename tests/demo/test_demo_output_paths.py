@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from demo import envelope_transfer, kms
 from demo.cli import EXIT_INTERRUPTED, main
@@ -141,3 +143,50 @@ def test_ctrl_c_mid_send_is_one_line_and_leaves_nothing(
     assert code == EXIT_INTERRUPTED
     assert line == "interrupted; no partial output was left behind"
     assert list(out.iterdir()) == []
+
+
+def pem_of(private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def test_the_signing_key_pem_given_as_recipient_key_names_the_option_and_the_right_pem(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (work / "signing-key.pem").write_bytes(pem_of(ec.generate_private_key(ec.SECP521R1())))
+    code, line = error_line(
+        capsys,
+        "send",
+        str(work / "message.json"),
+        "-o",
+        str(work / "m.enc"),
+        "--recipient-public-key",
+        str(work / "signing-key.pem"),
+    )
+    assert code == EXIT_USAGE
+    assert line.startswith("--recipient-public-key: encryption key must be RSA")
+    assert line.endswith("; pass the encryption-key.pem that public-keys writes")
+    assert not (work / "m.enc").exists()
+
+
+def test_the_encryption_key_pem_given_as_sender_key_names_the_option_and_the_right_pem(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (work / "encryption-key.pem").write_bytes(pem_of(rsa_key))
+    (work / "m.enc").write_bytes(MAGIC + bytes(100))
+    (work / "inbox").mkdir()
+    code, line = error_line(
+        capsys,
+        "receive",
+        str(work / "m.enc"),
+        "-o",
+        str(work / "inbox"),
+        "--sender-public-key",
+        str(work / "encryption-key.pem"),
+    )
+    assert code == EXIT_USAGE
+    assert line.startswith("--sender-public-key: signing key must be ECC_NIST_P521")
+    assert line.endswith("; pass the signing-key.pem that public-keys writes")
+    assert list((work / "inbox").iterdir()) == []
