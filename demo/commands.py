@@ -227,11 +227,12 @@ def public_keys_command(args: argparse.Namespace) -> Result:
 
 def verify_command(args: argparse.Namespace) -> Result:
     signature_path: Path = args.signature
+    if not args.file.is_file():  # before any AWS call; a FIFO or /dev/zero would never end
+        raise UsageError(f"input {args.file} not found or not a regular file")
     if args.offline:
         if args.public_key is None:
             raise UsageError("verify --offline needs --public-key (a PEM from public-keys)")
-        size = args.file.stat().st_size if args.file.is_file() else None
-        progress = _progress(args, "hashing", size)
+        progress = _progress(args, "hashing", args.file.stat().st_size)
         try:
             offline.verify_file(args.public_key, args.file, signature_path, progress.advance)
         except BaseException:
@@ -242,8 +243,6 @@ def verify_command(args: argparse.Namespace) -> Result:
     else:
         if args.public_key is not None:
             raise UsageError("--public-key is for --offline; without it KMS Verify is used")
-        if not args.file.is_file():  # before any AWS call: wrong input fails fast
-            raise UsageError(f"input {args.file} not found or not a regular file")
         signature = read_input(signature_path, limit=offline.MAX_SIGNATURE_FILE)
         metrics = CallMetrics()
         receiver, resources = _session_for(args, metrics, "receiver", "signing_key")

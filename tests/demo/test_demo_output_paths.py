@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from demo import envelope_transfer, kms
+from demo import envelope_transfer, kms, offline
 from demo.cli import EXIT_INTERRUPTED, main
 from demo.errors import EXIT_USAGE, UsageError
 from demo.files import staged_outputs
@@ -190,3 +190,26 @@ def test_the_encryption_key_pem_given_as_sender_key_names_the_option_and_the_rig
     assert line.startswith("--sender-public-key: signing key must be ECC_NIST_P521")
     assert line.endswith("; pass the signing-key.pem that public-keys writes")
     assert list((work / "inbox").iterdir()) == []
+
+
+def test_offline_verify_of_a_device_is_refused_not_hashed_forever(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def endless(*_: object) -> bytes:
+        raise AssertionError("started hashing an endless input")
+
+    monkeypatch.setattr(offline, "sha512_of", endless)
+    (work / "key.pem").write_bytes(pem_of(ec.generate_private_key(ec.SECP521R1())))
+    (work / "message.sig").write_bytes(bytes(139))
+    code, line = error_line(
+        capsys,
+        "verify",
+        "--offline",
+        "--public-key",
+        str(work / "key.pem"),
+        "/dev/zero",
+        "-s",
+        str(work / "message.sig"),
+    )
+    assert code == EXIT_USAGE
+    assert line == "input /dev/zero not found or not a regular file"
