@@ -76,7 +76,8 @@ def as_alias(name: str) -> str:
 def outputs_from_file(path: Path, stack_name: str) -> dict[str, str]:
     """The outputs of ``stack_name`` in a ``cdk deploy --outputs-file`` JSON file."""
     try:
-        raw = path.read_bytes()[: MAX_OUTPUTS_FILE_BYTES + 1]
+        with path.open("rb") as handle:  # at most the cap: never all of a huge or endless file
+            raw = handle.read(MAX_OUTPUTS_FILE_BYTES + 1)
     except FileNotFoundError:
         raise NotDeployedError(
             f"outputs file {path} not found: deploy first with "

@@ -185,3 +185,19 @@ def test_keys_in_another_region_than_the_session_are_a_wrong_region_error(tmp_pa
         "wrong region: the keys are in us-east-1 but the session uses eu-west-1; "
         "pass --region us-east-1"
     )
+
+
+def test_an_endless_outputs_file_is_read_only_up_to_its_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/dev/zero never ends: reading it whole would never return (or exhaust memory)."""
+
+    def whole(_: Path) -> bytes:
+        raise AssertionError("read a whole file of unknown size")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    with pytest.raises(UsageError) as caught:
+        stack.outputs_from_file(Path("/dev/zero"), stack.DEFAULT_STACK_NAME)
+    assert str(caught.value) == (
+        f"outputs file /dev/zero is larger than {stack.MAX_OUTPUTS_FILE_BYTES} bytes"
+    )
