@@ -7,17 +7,14 @@ the endpoint rather than a second synthesis.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from local_endpoint import LocalEndpoint, cdk_cli
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not (cdk_cli.NODE_BIN / "cdk").exists(), reason="run `npm ci` first"),
-]
-DIFF_BUDGET_SECONDS = 30.0
+# No skip when the CLI is missing: `make test` installs it (npm ci), and a missing install step
+# must fail here, not pass unnoticed. (cdk_cli says "run `make setup`" when it is absent.)
+pytestmark = pytest.mark.integration
 
 
 def with_app(command: list[str], assembly_dir) -> list[str]:
@@ -40,7 +37,7 @@ def test_cdk_deploy_then_unchanged_redeploy_then_diff(deployed_stack, tmp_path) 
         assert json.loads(outputs_file.read_text())[deployed_stack.stack_name] == outputs
         assert "(no changes)" in again
 
-        began = time.monotonic()
+        # `cdk diff` once took 51 s of SDK retries on moto's HTTP 500 for DeleteChangeSet; the
+        # fidelity test of that patch pins the cause, this checks the whole command answers.
         diff = cdk_cli.run(cdk_cli.diff_command(deployed_stack.assembly_dir), env, capture=True)
-        assert time.monotonic() - began < DIFF_BUDGET_SECONDS
         assert "There were no differences" in diff
