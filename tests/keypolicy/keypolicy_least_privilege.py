@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from intended_key_policy import INTENDED_ADMIN_ACTIONS
+
 from keypolicy import Outcome
 from keypolicy.matrix import AccessMatrix, from_template
 
@@ -17,27 +19,7 @@ REGION = "us-east-1"
 ENCRYPTION_KEY = "alias/sample-encrypt-decrypt-key"
 SIGNING_KEY = "alias/sample-sign-verify-key"
 
-# What the account's administrators may do to a key: manage it, never use it, never grant it.
-STACK_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:EnableKey",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
-)
+STACK_ADMIN_ACTIONS = INTENDED_ADMIN_ACTIONS
 OAEP_256 = ("kms:EncryptionAlgorithm = RSAES_OAEP_SHA_256",)
 ECDSA_512 = ("kms:SigningAlgorithm = ECDSA_SHA_512",)
 

@@ -2,7 +2,7 @@
 (which must pass) and on deliberately broken ones (which must fail), so each check is shown
 to catch the property it guards.
 
-The expected values are written out literally here, not imported from `stacks.key_policy`:
+The expected values are written out literally (the admin actions in tests/intended_key_policy.py), not imported from `stacks.key_policy`:
 a test that compared the stack with its own constants would pass whatever they said.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import fnmatch
 from typing import Any
+
+from intended_key_policy import INTENDED_ADMIN_ACTIONS
 
 ROOT: dict[str, Any] = {
     "Fn::Join": [
@@ -40,26 +42,7 @@ CRYPTOGRAPHIC_ACTIONS = frozenset(
     }
 )
 
-ADMIN_ACTIONS = [
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:EnableKey",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
-]
+ADMIN_ACTIONS = list(INTENDED_ADMIN_ACTIONS)
 
 # What CloudFormation's AWS::KMS::Key and AWS::KMS::Alias handlers call on an existing key
 # (resource schema `handlers`), and what the KMS lockout safety check demands (PutKeyPolicy).
