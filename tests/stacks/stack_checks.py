@@ -2,8 +2,9 @@
 (which must pass) and on deliberately broken ones (which must fail), so each check is shown
 to catch the property it guards.
 
-The expected values are written out literally (the admin actions in tests/intended_key_policy.py), not imported from `stacks.key_policy`:
-a test that compared the stack with its own constants would pass whatever they said.
+The expected values are written out literally (the admin actions in
+tests/intended_key_policy.py), not imported from `stacks.key_policy`: a test that compared
+the stack with its own constants would pass whatever they said.
 """
 
 from __future__ import annotations
