@@ -7,9 +7,7 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# --no-compile: byte-compiling every installed module took 86 of 120 s here; Python compiles
-# what it imports on first use instead.
-PIP    := $(PY) -m pip install -q --no-compile -c constraints.txt
+PIP    := $(PY) -m pip install -q -c constraints.txt
 # The project's own Node.js 22 (npm package `node`) and CDK CLI come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -56,6 +54,7 @@ synth: runtime
 
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.endpoint_start
 
 # Rewrite the reviewed template snapshots after an intended stack change; review the diff.
 snapshots: setup
