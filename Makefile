@@ -40,8 +40,10 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# Two workers (pytest-xdist): the machines here have two cores. Each worker starts its own
+# endpoint and synthesis; plain `pytest` runs the same tests one by one.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 demo: runtime
 	$(PY) -m local_endpoint demo
