@@ -56,20 +56,21 @@ def evidence(tmp_path: Path, parties: Parties) -> Path:
     return evidence_dir
 
 
+# The third party's check, exactly as VERIFY.txt tells it.
+OPENSSL_VERIFY = [
+    "openssl",
+    "dgst",
+    "-sha512",
+    "-verify",
+    "sender.pem",
+    "-signature",
+    "statement.sig",
+    "statement.json",
+]
+
+
 def test_openssl_verifies_the_statement(evidence: Path):
-    result = run(
-        [
-            "openssl",
-            "dgst",
-            "-sha512",
-            "-verify",
-            "sender.pem",
-            "-signature",
-            "statement.sig",
-            "statement.json",
-        ],
-        evidence,
-    )
+    result = run(OPENSSL_VERIFY, evidence)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Verified OK"
 
@@ -88,19 +89,7 @@ def test_altered_statement_fails_openssl(evidence: Path):
     """Breaks the evidence on purpose: the checks above can fail."""
     statement = evidence / "statement.json"
     statement.write_bytes(statement.read_bytes().replace(b'"files": 2', b'"files": 3'))
-    result = run(
-        [
-            "openssl",
-            "dgst",
-            "-sha512",
-            "-verify",
-            "sender.pem",
-            "-signature",
-            "statement.sig",
-            "statement.json",
-        ],
-        evidence,
-    )
+    result = run(OPENSSL_VERIFY, evidence)
     assert result.returncode != 0
     assert "Verification failure" in result.stdout + result.stderr
 
@@ -115,19 +104,7 @@ def test_altered_file_fails_sha512sum(evidence: Path):
 def test_a_different_public_key_fails_openssl(evidence: Path):
     other = envelope.PrivateKeySigner("x", key_bytes("other_sender.p521.pem"))
     (evidence / "sender.pem").write_bytes(other.verifier().public_key_pem())
-    result = run(
-        [
-            "openssl",
-            "dgst",
-            "-sha512",
-            "-verify",
-            "sender.pem",
-            "-signature",
-            "statement.sig",
-            "statement.json",
-        ],
-        evidence,
-    )
+    result = run(OPENSSL_VERIFY, evidence)
     assert result.returncode != 0
 
 
