@@ -26,6 +26,12 @@ def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     return json.loads(captured.out)
 
 
+def openssl_verify(public_key: Path, signature: Path, message: Path) -> Any:
+    """The third party's check: `openssl dgst -sha512 -verify KEY -signature SIG MESSAGE`."""
+    command = [OPENSSL, "dgst", "-sha512", "-verify", str(public_key), "-signature", str(signature)]
+    return subprocess.run([*command, str(message)], capture_output=True, text=True, check=False)
+
+
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
     (tmp_path / "message.json").write_bytes(MESSAGE)
@@ -74,21 +80,8 @@ def test_evidence_verifies_with_openssl_and_sha512sum_alone(
         "statement.json",
         "statement.sig",
     ]
-    openssl = subprocess.run(
-        [
-            OPENSSL,
-            "dgst",
-            "-sha512",
-            "-verify",
-            "sender.pem",
-            "-signature",
-            "statement.sig",
-            "statement.json",
-        ],
-        cwd=evidence,
-        capture_output=True,
-        text=True,
-        check=False,
+    openssl = openssl_verify(
+        evidence / "sender.pem", evidence / "statement.sig", evidence / "statement.json"
     )
     assert openssl.returncode == 0, openssl.stderr
     check = subprocess.run(
@@ -206,20 +199,7 @@ def test_seed_format_send_receive_and_both_verifications(
         str(signature),
     )
     assert offline["valid"] is True
-    openssl = subprocess.run(
-        [
-            OPENSSL,
-            "dgst",
-            "-sha512",
-            "-verify",
-            str(work / "signing-key.pem"),
-            "-signature",
-            str(signature),
-            str(message),
-        ],
-        capture_output=True,
-        check=False,
-    )
+    openssl = openssl_verify(work / "signing-key.pem", signature, message)
     assert openssl.returncode == 0
 
 
@@ -243,20 +223,7 @@ def test_kms_sign_and_verify_of_a_file_over_4096_bytes_go_by_digest(
     verified = cli_json(capsys, "verify", str(big), "-s", str(work / "big.sig"))
     assert verified["valid"] is True
     cli_json(capsys, "public-keys", "-o", str(work))
-    openssl = subprocess.run(
-        [
-            OPENSSL,
-            "dgst",
-            "-sha512",
-            "-verify",
-            str(work / "signing-key.pem"),
-            "-signature",
-            str(work / "big.sig"),
-            str(big),
-        ],
-        capture_output=True,
-        check=False,
-    )
+    openssl = openssl_verify(work / "signing-key.pem", work / "big.sig", big)
     assert openssl.returncode == 0
     big.write_bytes(big.read_bytes() + b"!")
     assert main(["verify", str(big), "-s", str(work / "big.sig")]) == 3

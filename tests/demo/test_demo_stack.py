@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -26,6 +27,18 @@ def outputs_file(tmp_path: Path, content: object, name: str = "outputs.json") ->
     path = tmp_path / name
     path.write_text(content if isinstance(content, str) else json.dumps(content))
     return path
+
+
+def describe_stacks_answer(status: str, outputs: dict[str, str] | None = None) -> dict[str, Any]:
+    """A DescribeStacks answer for the default stack in ``status``, with ``outputs`` if any."""
+    found: dict[str, Any] = {
+        "StackName": "KmsSignEncryptStack",
+        "CreationTime": "2026-01-01T00:00:00Z",
+        "StackStatus": status,
+    }
+    if outputs is not None:
+        found["Outputs"] = [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]
+    return {"Stacks": [found]}
 
 
 def caller(region: str = "us-east-1") -> aws.AwsSession:
@@ -119,16 +132,7 @@ def test_describe_stacks_reads_the_outputs() -> None:
     with Stubber(client) as stub:
         stub.add_response(
             "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": "KmsSignEncryptStack",
-                        "CreationTime": "2026-01-01T00:00:00Z",
-                        "StackStatus": "UPDATE_COMPLETE",
-                        "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in OUTPUTS.items()],
-                    }
-                ]
-            },
+            describe_stacks_answer("UPDATE_COMPLETE", OUTPUTS),
             {"StackName": "KmsSignEncryptStack"},
         )
         found = stack.discover(stack.ResourceOptions(), session)
@@ -162,15 +166,7 @@ def test_a_stack_that_is_not_deployed_is_refused(status: str) -> None:
     with Stubber(client) as stub:
         stub.add_response(
             "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": "KmsSignEncryptStack",
-                        "CreationTime": "2026-01-01T00:00:00Z",
-                        "StackStatus": status,
-                    }
-                ]
-            },
+            describe_stacks_answer(status),
         )
         with pytest.raises(NotDeployedError, match=f"is {status}, not deployed"):
             stack.discover(stack.ResourceOptions(), session)
