@@ -201,10 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
         parents=everything,
         help="the access matrix: who may do what with each key",
         description="Build the access matrix from the deployed key policies (GetKeyPolicy, "
-        "as the calling administrator) or from a synthesized template (--template).",
+        "as the calling administrator) or from a synthesized template (--template), and the "
+        "transitive matrix: who reaches each key action through sts:AssumeRole chains (live: "
+        "iam:GetAccountAuthorizationDetails).",
     )
     access.add_argument("--template", type=Path, help="a synthesized template: no AWS call")
     access.add_argument("--account", default="123456789012", help="account for --template")
+    access.add_argument(
+        "--mermaid",
+        action="store_true",
+        help="print the transitive paths (principal -> role -> key action) as a Mermaid flowchart",
+    )
     access.set_defaults(handler=commands.access_command)
     return parser
 

@@ -278,6 +278,10 @@ def access_command(args: argparse.Namespace) -> Result:
         resources = discover(_resource_options(args), caller)
         matrix = access.matrix_from_live_policies(caller, resources)
         source = f"key policies of {resources.source}"
+    if getattr(args, "mermaid", False):
+        diagram = matrix.mermaid()  # raises before anything is printed
+        print(diagram, end="")
+        return Result(None)
     _say(args, f"Access matrix from the {source}:")
     _say(args, matrix.table())
     return Result({"source": source, "matrix": matrix.as_json()})
