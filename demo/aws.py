@@ -374,7 +374,8 @@ def _access_denied(session: AwsSession, action: str, resource: str, message: str
     if action == "sts:AssumeRole":
         need = (
             f"the trust policy of {resource} must allow sts:AssumeRole for {role_of(principal)} "
-            "(sample:trustedPrincipals), and the caller's IAM policy must allow it too"
+            "(sample:senderPrincipals or sample:receiverPrincipals), and the caller's IAM policy "
+            "must allow it too"
         )
     elif action.startswith("kms:"):
         need = f"the key policy would need: {statement_needed(principal, action)}"

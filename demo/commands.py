@@ -76,6 +76,11 @@ def _as_party(
         caller.party = party
         return caller
     role_arn = resources.sender_role_arn if party == "sender" else resources.receiver_role_arn
+    profile = args.sender_profile if party == "sender" else args.receiver_profile
+    if profile:  # the party's own workload assumes its role, not the caller
+        caller = open_caller_session(
+            profile=profile, region=caller.region, settings=caller.settings, metrics=caller.metrics
+        )
     return assume_role(caller, role_arn, party=party, external_id=args.external_id)
 
 
@@ -115,6 +120,8 @@ def run_command(args: argparse.Namespace) -> Result:
         settings=_settings(args),
         external_id=args.external_id,
         format=args.format,
+        sender_profile=args.sender_profile,
+        receiver_profile=args.receiver_profile,
         workdir=args.workdir,
         force=args.force,
         as_json=args.json,

@@ -19,6 +19,10 @@
     - ``.assembly_dir`` the synthesized cloud assembly (``cdk deploy --app DIR`` reuses it)
     - ``.env``          the same as ``local_endpoint.env``
     - ``.endpoint``     the ``local_endpoint`` it lives in
+    - ``.profiles``     the two party workloads (``local_endpoint.workloads``): AWS profiles
+      ``sender-workload`` and ``receiver-workload`` in ``.profiles.config_file`` /
+      ``.credentials_file``; ``.profiles.env`` points the SDK at them. The default trust lets
+      only these assume SenderRole / ReceiverRole, never the administrator.
 
 Tests that change state (key policies, key state) must not use these shared fixtures: start a
 ``LocalEndpoint()`` of their own.
@@ -36,6 +40,7 @@ import pytest
 
 from local_endpoint import LocalEndpoint
 from local_endpoint.deploy import deploy_template, write_outputs_file
+from local_endpoint.workloads import WorkloadProfiles, create_party_workloads
 
 BOOTSTRAPLESS = {"sample:bootstrapless": True}
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,10 +62,24 @@ class DeployedApp:
     template: dict[str, Any]
     endpoint: LocalEndpoint
     assembly_dir: Path
+    profiles: WorkloadProfiles
 
     @property
     def env(self) -> dict[str, str]:
         return self.endpoint.env
+
+    @property
+    def party_env(self) -> dict[str, str]:
+        """The workloads' profile files, and the demo CLI's defaults naming each party's
+        profile (so `send` runs as the sender workload, `receive` as the receiver's)."""
+        return self.profiles.env | {
+            "KMS_SIGN_ENCRYPT_SENDER_PROFILE": self.profiles.sender.profile,
+            "KMS_SIGN_ENCRYPT_RECEIVER_PROFILE": self.profiles.receiver.profile,
+        }
+
+    def subprocess_env(self) -> dict[str, str]:
+        """A child process's environment: the endpoint, and the party workloads."""
+        return self.endpoint.subprocess_env() | self.party_env
 
 
 def synthesize_assembly(context: dict[str, object] | None = None) -> Any:
@@ -98,6 +117,12 @@ def deployed_stack(
     outputs_file = write_outputs_file(
         tmp_path_factory.mktemp("cdk") / "outputs.json", {stack_name: deployed.outputs}
     )
+    profiles = create_party_workloads(
+        local_endpoint.client("iam"),
+        deployed.outputs,
+        tmp_path_factory.mktemp("workloads"),
+        region=local_endpoint.region,
+    )
     return DeployedApp(
         stack_name=stack_name,
         outputs=deployed.outputs,
@@ -105,4 +130,5 @@ def deployed_stack(
         template=template,
         endpoint=local_endpoint,
         assembly_dir=Path(assembly.directory),
+        profiles=profiles,
     )

@@ -142,7 +142,7 @@ def test_run_as_a_console_command_from_an_outputs_file(deployed_stack: Any, tmp_
             "--workdir",
             str(tmp_path),
         ],
-        env=deployed_stack.endpoint.subprocess_env(),
+        env=deployed_stack.subprocess_env(),
         capture_output=True,
         text=True,
         check=False,
