@@ -476,15 +476,25 @@ def roles_from_template(
 def from_template(
     template: Mapping[str, Any], *, account: str, region: str, partition: str = "aws"
 ) -> Reach:
-    """The transitive matrix of a synthesized template: its keys, its roles, the standard rows
-    and every principal its trust policies name (whose IAM policies are unknown here)."""
+    """The transitive matrix of a synthesized template: its keys, its roles (each also a row,
+    with its inline policies), the standard rows and every principal its trust policies name
+    (whose IAM policies are unknown here)."""
     keys = extract_key_policies(template, account=account, region=region, partition=partition)
     roles = roles_from_template(template, account=account, region=region, partition=partition)
-    return build_reach(
-        {k.label: (None, k.policy) for k in keys.values()},
-        roles,
-        standard_principals(account, partition=partition),
-    )
+    rows = [
+        *(
+            Principal(
+                f"role {r.label}",
+                session_for(r.arn),
+                r.arn,
+                r.policies,
+                "a role of the template, with its inline policies",
+            )
+            for r in roles
+        ),
+        *standard_principals(account, partition=partition),
+    ]
+    return build_reach({k.label: (None, k.policy) for k in keys.values()}, roles, rows)
 
 
 def from_authorization_details(
