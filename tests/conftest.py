@@ -72,9 +72,12 @@ class DeployedApp:
     def party_env(self) -> dict[str, str]:
         """The workloads' profile files, and the demo CLI's defaults naming each party's
         profile (so `send` runs as the sender workload, `receive` as the receiver's)."""
+        sender, receiver = self.profiles.sender.profile, self.profiles.receiver.profile
         return self.profiles.env | {
-            "KMS_SIGN_ENCRYPT_SENDER_PROFILE": self.profiles.sender.profile,
-            "KMS_SIGN_ENCRYPT_RECEIVER_PROFILE": self.profiles.receiver.profile,
+            "KMS_SIGN_ENCRYPT_SENDER_PROFILE": sender,
+            "KMS_SIGN_ENCRYPT_RECEIVER_PROFILE": receiver,
+            "SEED_SENDER_PROFILE": sender,  # scripts/seed-walkthrough.sh
+            "SEED_RECEIVER_PROFILE": receiver,
         }
 
     def subprocess_env(self) -> dict[str, str]:

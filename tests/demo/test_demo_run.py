@@ -59,11 +59,13 @@ def test_run_in_the_envelope_format_meets_every_expectation(
     }
     steps = {s["step"]: s for s in report["steps"]}
     assert list(steps) == ["1", "2", "3", "4-5", "6", "7", "8", "9"]
-    assert (steps["4-5"]["kms_calls"], steps["2"]["sts_calls"]) == (2, 1)  # 1 Sign + 1 Encrypt
+    # 1 Sign + 1 Encrypt; the sender workload's own hop (its profile) and SenderRole
+    assert (steps["4-5"]["kms_calls"], steps["2"]["sts_calls"]) == (2, 2)
     # 1 Decrypt + 1 Verify, and GetPublicKey for the evidence's sender.pem
     assert steps["6"]["kms_calls"] == 3
     summary = report["summary"]
-    assert summary["sts_calls"] == 2 + 4  # the two parties, and the four refused attempts
+    # each workload's hop to its workload role, each party role, the four refused attempts
+    assert summary["sts_calls"] == 2 + 2 + 4
     refusals = {c["expectation"]: c["outcome"] for c in report["checks"]}
     for expectation in ASSUME_ROLE_EXPECTATIONS:
         assert refusals[expectation] == "denied (sts:AssumeRole)"
