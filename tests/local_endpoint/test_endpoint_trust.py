@@ -23,10 +23,19 @@ pytestmark = pytest.mark.integration
 ACCOUNT = "123456789012"
 
 
-def _user(iam: Any, name: str, *, managed: str | None = None, inline: dict | None = None) -> Any:
+ADMINISTRATOR_ACCESS = {  # the AWS managed policy's document (moto does not load AWS's)
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+def _user(iam: Any, name: str, *, managed: dict | None = None, inline: dict | None = None) -> Any:
     iam.create_user(UserName=name)
     if managed:
-        iam.attach_user_policy(UserName=name, PolicyArn=managed)
+        arn = iam.create_policy(PolicyName=f"{name}-admin", PolicyDocument=json.dumps(managed))[
+            "Policy"
+        ]["Arn"]
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
     if inline:
         iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(inline))
     key = iam.create_access_key(UserName=name)["AccessKey"]
@@ -59,7 +68,7 @@ ASSUME_ANY = {
 @pytest.mark.parametrize(
     ("name", "managed", "inline"),
     [
-        ("admin-access", "arn:aws:iam::aws:policy/AdministratorAccess", None),
+        ("admin-access", ADMINISTRATOR_ACCESS, None),
         ("assume-anything", None, ASSUME_ANY),
     ],
 )
@@ -154,7 +163,7 @@ def test_creating_a_role_of_the_trusted_name_is_an_administrative_path(
         ),
     )
     workload = admin_sts.assume_role(
-        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/adm-SenderWorkload", RoleSessionName="w"
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/adm-SenderWorkload", RoleSessionName="workload"
     )
     sts = endpoint.client("sts", **_session_keys(workload))
     assert sts.assume_role(RoleArn=sender_role, RoleSessionName="in")["AssumedRoleUser"]
