@@ -18,6 +18,7 @@ SDK do the first hop itself (`role_arn` + `source_profile`), as a workload's SDK
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -131,6 +132,9 @@ def write_profiles(
     directory: Path, workloads: tuple[Workload, Workload], *, region: str
 ) -> WorkloadProfiles:
     directory.mkdir(parents=True, exist_ok=True)
+    # The AWS CLI caches role credentials by role and session name, not by endpoint: a name of
+    # its own per endpoint keeps it from reusing a previous endpoint's (now unknown) keys.
+    run = secrets.token_hex(4)
     config = []
     credentials = []
     for workload in workloads:
@@ -139,6 +143,7 @@ def write_profiles(
             f"[profile {workload.profile}]",
             f"role_arn = {workload.role_arn}",
             f"source_profile = {source}",
+            f"role_session_name = {workload.profile}-{run}",
             f"region = {region}",
             "",
         ]

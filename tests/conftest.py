@@ -80,6 +80,27 @@ class DeployedApp:
             "SEED_RECEIVER_PROFILE": receiver,
         }
 
+    def party_credentials(self, role_output: str, session: str = "tests") -> dict[str, str]:
+        """boto3 credentials of a session of the party role `role_output` (SenderRoleArn or
+        ReceiverRoleArn), assumed the only way its trust admits: by that party's workload
+        (user -> workload role -> party role)."""
+        workload = (
+            self.profiles.sender if role_output == "SenderRoleArn" else self.profiles.receiver
+        )
+        credentials = {
+            "aws_access_key_id": workload.access_key_id,
+            "aws_secret_access_key": workload.secret_access_key,
+        }
+        for role_arn in (workload.role_arn, self.outputs[role_output]):
+            sts = self.endpoint.client("sts", **credentials)
+            c = sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+            credentials = {
+                "aws_access_key_id": c["AccessKeyId"],
+                "aws_secret_access_key": c["SecretAccessKey"],
+                "aws_session_token": c["SessionToken"],
+            }
+        return credentials
+
     def subprocess_env(self) -> dict[str, str]:
         """A child process's environment: the endpoint, and the party workloads."""
         return self.endpoint.subprocess_env() | self.party_env
