@@ -152,7 +152,8 @@ def check_action_pattern(pattern: str, service: str = SERVICE_PREFIX) -> str:
     if not sep or not name:
         raise PolicyError(f"action {pattern!r} is not of the form '{service}:Name'")
     if prefix.lower() != service:
-        raise PolicyError(f"action {pattern!r} is not a {noun} action; {governed}")
+        article = "an" if noun == "STS" else "a"
+        raise PolicyError(f"action {pattern!r} is not {article} {noun} action; {governed}")
     lowered = pattern.lower()
     if has_wildcard(lowered):
         regex = compile_wildcard(lowered)

@@ -135,8 +135,8 @@ def check_policy_key(key: object, service: str = "kms") -> str:
     prefixes = _KEY_PREFIXES if service == "kms" else _KEY_PREFIXES[2:]
     if any(normalized.startswith(p) and len(normalized) > len(p) for p in prefixes):
         return normalized
-    noun = "KMS" if service == "kms" else "STS"
-    raise PolicyError(f"condition key {key!r} is not a {noun} or global condition key")
+    noun = "a KMS" if service == "kms" else "an STS"
+    raise PolicyError(f"condition key {key!r} is not {noun} or global condition key")
 
 
 # --- value comparison -------------------------------------------------------------------------

@@ -656,11 +656,11 @@ def _wrapped(lines: list[str], width: int, indent: str = "    ") -> list[str]:
         current = indent
         for word in line.split(" "):
             if current.strip() and len(current) + 1 + len(word) > width:
-                out.append(current)
+                out.append(current.rstrip())
                 current = indent + "    " + word
             else:
                 current = f"{current} {word}" if current.strip() else current + word
-        out.append(current)
+        out.append(current.rstrip())
     return out
 
 

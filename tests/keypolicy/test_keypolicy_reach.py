@@ -428,3 +428,11 @@ def test_the_mermaid_diagram_carries_the_conditions(template) -> None:
     assert f'|"{ENC_ALG}"|' in diagram
     assert '-.->|"AssumeRole: if its IAM policies allow"|' in diagram
     assert "==>" in diagram  # administrative paths
+
+
+def test_the_printed_matrix_in_the_docs_is_the_apps(template) -> None:
+    text = (REPO / "docs" / "ACCESS-MATRIX.md").read_text(encoding="utf-8")
+    assert reach.render_text(of(template)) in text, (
+        "the transitive matrix in docs/ACCESS-MATRIX.md drifted: paste `python -m demo access "
+        "--template ...`"
+    )
