@@ -184,6 +184,13 @@ class StackConfig:
                 self.signing_key_alias,
             )
         _check_parties_disjoint(self.sender_principals, self.receiver_principals)
+        _check_not_a_party_role(
+            (self.sender_role_full_name, self.receiver_role_full_name),
+            {
+                "sample:senderPrincipals": self.sender_principals,
+                "sample:receiverPrincipals": self.receiver_principals,
+            },
+        )
 
 
 def _prefixed_alias(prefix: str, alias: str) -> str:
@@ -422,6 +429,21 @@ def _check_parties_disjoint(
                 "holding both roles could forge the sender's signature)",
                 principal.arn,
             )
+
+
+def _check_not_a_party_role(
+    role_names: tuple[str, str], parties: Mapping[str, tuple[PartyPrincipal, ...]]
+) -> None:
+    """A party role may not trust a party role (itself, or the other: that joins the parties)."""
+    for setting, principals in parties.items():
+        for principal in principals:
+            if ":role/" in principal.arn and principal.arn.rsplit("/", 1)[-1] in role_names:
+                raise ConfigError(
+                    setting,
+                    f"principals other than the stack's own {' and '.join(role_names)} (a party "
+                    "role trusting a party role joins the parties)",
+                    principal.arn,
+                )
 
 
 def _parse_external_id(setting: str, value: object) -> str | None:

@@ -146,6 +146,12 @@ INVALID = {
         "duties: one principal holding both roles could forge the sender's signature); "
         f"got '{PARTNER}'",
     ),
+    "party-the-other-party-role": (
+        {"sample:senderPrincipals": "arn:aws:iam::123456789012:role/ReceiverRole"},
+        "sample:senderPrincipals must be principals other than the stack's own SenderRole and "
+        "ReceiverRole (a party role trusting a party role joins the parties); "
+        "got 'arn:aws:iam::123456789012:role/ReceiverRole'",
+    ),
     "party-sso-admin-role": (
         {
             "sample:receiverPrincipals": "arn:aws:iam::123456789012:role/aws-reserved/"
