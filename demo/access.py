@@ -2,7 +2,9 @@
 
 Built by ``keypolicy.matrix`` from the key policies, read either live (GetKeyPolicy of the
 deployed keys, with the caller's administrator credentials: the stack's root statement allows
-it) or from a synthesized template (``cdk synth``, no AWS call at all).
+it) or from a synthesized template (``cdk synth``, no AWS call at all). The transitive matrix
+(``keypolicy.reach``) follows sts:AssumeRole chains: from the template's roles and trust
+policies, or live from iam:GetAccountAuthorizationDetails (every principal and its policies).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.aws import AwsSession, translated
-from demo.errors import UsageError
+from demo.errors import DemoError, UsageError
 from demo.files import read_input
 from demo.stack import Resources
 
@@ -23,16 +25,32 @@ MAX_TEMPLATE_BYTES = 8 * 1024 * 1024
 @dataclass(frozen=True)
 class AccessMatrix:
     built: Any  # what keypolicy.matrix builds
+    reach: Any = None  # what keypolicy.reach builds: the transitive paths
+    reach_note: str | None = None  # why there is no transitive matrix, when there is none
 
     def table(self) -> str:
-        from keypolicy import matrix
+        from keypolicy import matrix, reach
 
-        return matrix.render_table(self.built)
+        text = matrix.render_table(self.built)
+        if self.reach is not None:
+            text += "\n" + reach.render_text(self.reach)
+        elif self.reach_note:
+            text += f"\ntransitive access matrix unavailable: {self.reach_note}\n"
+        return text
+
+    def mermaid(self) -> str:
+        from keypolicy import reach
+
+        if self.reach is None:
+            raise UsageError(f"no transitive access matrix to draw: {self.reach_note}")
+        return reach.render_mermaid(self.reach)
 
     def as_json(self) -> Any:
-        from keypolicy import matrix
+        from keypolicy import matrix, reach
 
-        return json.loads(json.dumps(matrix.to_json(self.built)))
+        document = matrix.to_json(self.built)
+        document["transitive"] = reach.to_json(self.reach) if self.reach is not None else None
+        return json.loads(json.dumps(document))
 
 
 def _matrix_module() -> Any:
@@ -74,7 +92,36 @@ def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> Access
         receiver_role_arn=resources.receiver_role_arn,
         partition=partition,
     )
-    return AccessMatrix(_built(lambda: matrix.build_matrix(policies, principals)))
+    built = _built(lambda: matrix.build_matrix(policies, principals))
+    try:
+        details = account_authorization_details(admin)
+    except DemoError as exc:  # e.g. no iam:GetAccountAuthorizationDetails: say so, keep the rest
+        return AccessMatrix(built, reach_note=str(exc))
+    from keypolicy import reach
+
+    transitive = _built(
+        lambda: reach.from_authorization_details(
+            details, policies, account=account, partition=partition
+        )
+    )
+    return AccessMatrix(built, transitive)
+
+
+def account_authorization_details(session: AwsSession) -> dict[str, Any]:
+    """Every user, group, role and customer managed policy of the account, with their
+    policies (iam:GetAccountAuthorizationDetails, all pages)."""
+    merged: dict[str, list[Any]] = {
+        "UserDetailList": [],
+        "GroupDetailList": [],
+        "RoleDetailList": [],
+        "Policies": [],
+    }
+    with translated(session, "iam:GetAccountAuthorizationDetails", "*"):
+        paginator = session.client("iam").get_paginator("get_account_authorization_details")
+        for page in paginator.paginate():
+            for name, items in merged.items():
+                items.extend(page.get(name, []))
+    return merged
 
 
 def _partition_account(arn: str) -> tuple[str, str]:
@@ -100,6 +147,9 @@ def matrix_from_template(path: Path, *, account: str, region: str) -> AccessMatr
         document = json.loads(read_input(path, limit=MAX_TEMPLATE_BYTES))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"template {path} is not valid JSON: {exc}") from None
+    from keypolicy import reach
+
     return AccessMatrix(
-        _built(lambda: matrix.from_template(document, account=account, region=region))
+        _built(lambda: matrix.from_template(document, account=account, region=region)),
+        _built(lambda: reach.from_template(document, account=account, region=region)),
     )

@@ -74,7 +74,6 @@ CREDENTIALS_REMEDY = (
     "renew or replace them (aws sso login, aws configure, or fresh AWS_ACCESS_KEY_ID, "
     "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), or pick another --profile"
 )
-_ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/[^/]+$")
 _DENIED_PRINCIPAL = re.compile(r"User: (arn:\S+) is not authorized")
 
 
@@ -263,11 +262,9 @@ def _has_profile(session: boto3.Session) -> bool:
 
 def role_of(principal: str) -> str:
     """An assumed-role session ARN as its role ARN (what a key policy names); else unchanged."""
-    match = _ASSUMED_ROLE.match(principal)
-    if not match:
-        return principal
-    partition, account, role = match.groups()
-    return f"arn:{partition}:iam::{account}:role/{role}"
+    from keypolicy import role_arn_of_session  # the one session -> role conversion
+
+    return role_arn_of_session(principal)
 
 
 def statement_needed(principal: str, action: str) -> str:
@@ -377,7 +374,8 @@ def _access_denied(session: AwsSession, action: str, resource: str, message: str
     if action == "sts:AssumeRole":
         need = (
             f"the trust policy of {resource} must allow sts:AssumeRole for {role_of(principal)} "
-            "(sample:trustedPrincipals), and the caller's IAM policy must allow it too"
+            "(sample:senderPrincipals or sample:receiverPrincipals), and the caller's IAM policy "
+            "must allow it too"
         )
     elif action.startswith("kms:"):
         need = f"the key policy would need: {statement_needed(principal, action)}"

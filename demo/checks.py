@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from demo import kms
-from demo.aws import AwsSession
+from demo.aws import AwsSession, assume_role
 from demo.errors import AccessDeniedError, AuthenticationError, DemoError
 from demo.stack import Resources
 
@@ -101,3 +101,30 @@ def least_privilege_checks(
     for expectation, probe in extra or []:
         results.append(expect_unauthenticated(expectation, probe))
     return results
+
+
+def assume_role_checks(
+    *,
+    admin: AwsSession,
+    sender_workload: AwsSession,
+    receiver_workload: AwsSession,
+    resources: Resources,
+    external_id: str | None = None,
+) -> list[CheckResult]:
+    """The AssumeRole refusals (issue 10), each a real sts:AssumeRole call: nobody but a
+    party's own workload becomes its role, so least privilege holds end to end."""
+
+    def attempt(caller: AwsSession, role_arn: str) -> Probe:
+        return lambda: assume_role(caller, role_arn, party="probe", external_id=external_id)
+
+    sender_role, receiver_role = resources.sender_role_arn, resources.receiver_role_arn
+    return [
+        expect_denied("administrator cannot assume ReceiverRole", attempt(admin, receiver_role)),
+        expect_denied("administrator cannot assume SenderRole", attempt(admin, sender_role)),
+        expect_denied(
+            "receiver workload cannot assume SenderRole", attempt(receiver_workload, sender_role)
+        ),
+        expect_denied(
+            "sender workload cannot assume ReceiverRole", attempt(sender_workload, receiver_role)
+        ),
+    ]

@@ -82,12 +82,28 @@ def _key_options() -> argparse.ArgumentParser:
     return parent
 
 
+SENDER_PROFILE_VARIABLE = "KMS_SIGN_ENCRYPT_SENDER_PROFILE"
+RECEIVER_PROFILE_VARIABLE = "KMS_SIGN_ENCRYPT_RECEIVER_PROFILE"
+
+
 def _role_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("roles (default: the stack outputs)")
     group.add_argument("--sender-role-arn", help="role that signs and encrypts")
     group.add_argument("--receiver-role-arn", help="role that decrypts and verifies")
     group.add_argument("--external-id", help="sts:ExternalId, if the roles' trust requires one")
+    group.add_argument(
+        "--sender-profile",
+        default=os.environ.get(SENDER_PROFILE_VARIABLE) or None,
+        help="AWS profile of the sender workload, which assumes SenderRole (default: "
+        f"${SENDER_PROFILE_VARIABLE}, else the calling credentials)",
+    )
+    group.add_argument(
+        "--receiver-profile",
+        default=os.environ.get(RECEIVER_PROFILE_VARIABLE) or None,
+        help="AWS profile of the receiver workload, which assumes ReceiverRole (default: "
+        f"${RECEIVER_PROFILE_VARIABLE}, else the calling credentials)",
+    )
     group.add_argument(
         "--no-assume-role",
         action="store_true",
@@ -126,9 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         parents=everything,
         help="the whole walkthrough, with least-privilege checks and a summary",
-        description="Find the stack, sign as SenderRole, encrypt, decrypt and verify as "
-        "ReceiverRole, check least privilege, print a summary and the access matrix. Exits "
-        "4 if any expectation fails.",
+        description="Find the stack, sign as SenderRole (assumed by the sender workload), "
+        "encrypt, decrypt and verify as ReceiverRole (assumed by the receiver workload), check "
+        "least privilege, print a summary and the access matrix. Exits 4 if any expectation "
+        "fails.",
     )
     run.add_argument("--format", choices=FORMATS, default=commands.DEFAULT_FORMAT)
     run.add_argument("--workdir", type=Path, help="directory for the files (default: new temp)")
@@ -201,10 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
         parents=everything,
         help="the access matrix: who may do what with each key",
         description="Build the access matrix from the deployed key policies (GetKeyPolicy, "
-        "as the calling administrator) or from a synthesized template (--template).",
+        "as the calling administrator) or from a synthesized template (--template), and the "
+        "transitive matrix: who reaches each key action through sts:AssumeRole chains (live: "
+        "iam:GetAccountAuthorizationDetails).",
     )
     access.add_argument("--template", type=Path, help="a synthesized template: no AWS call")
     access.add_argument("--account", default="123456789012", help="account for --template")
+    access.add_argument(
+        "--mermaid",
+        action="store_true",
+        help="print the transitive paths (principal -> role -> key action) as a Mermaid flowchart",
+    )
     access.set_defaults(handler=commands.access_command)
     return parser
 

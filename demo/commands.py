@@ -76,6 +76,11 @@ def _as_party(
         caller.party = party
         return caller
     role_arn = resources.sender_role_arn if party == "sender" else resources.receiver_role_arn
+    profile = args.sender_profile if party == "sender" else args.receiver_profile
+    if profile:  # the party's own workload assumes its role, not the caller
+        caller = open_caller_session(
+            profile=profile, region=caller.region, settings=caller.settings, metrics=caller.metrics
+        )
     return assume_role(caller, role_arn, party=party, external_id=args.external_id)
 
 
@@ -115,6 +120,8 @@ def run_command(args: argparse.Namespace) -> Result:
         settings=_settings(args),
         external_id=args.external_id,
         format=args.format,
+        sender_profile=args.sender_profile,
+        receiver_profile=args.receiver_profile,
         workdir=args.workdir,
         force=args.force,
         as_json=args.json,
@@ -278,6 +285,10 @@ def access_command(args: argparse.Namespace) -> Result:
         resources = discover(_resource_options(args), caller)
         matrix = access.matrix_from_live_policies(caller, resources)
         source = f"key policies of {resources.source}"
+    if getattr(args, "mermaid", False):
+        diagram = matrix.mermaid()  # raises before anything is printed
+        print(diagram, end="")
+        return Result(None)
     _say(args, f"Access matrix from the {source}:")
     _say(args, matrix.table())
     return Result({"source": source, "matrix": matrix.as_json()})

@@ -1,5 +1,9 @@
 """`run`: the seed's whole story, each step printed as it happens, then the checks.
 
+The parties are played by their workloads (``--sender-profile``, ``--receiver-profile``): each
+assumes its own role; the caller (an administrator) only finds the stack, is refused both roles
+in the checks, and reads the access matrix.
+
 Steps (issue 5): 1 find the stack, 2 assume SenderRole, 3 write message.json, 4 sign,
 5 bundle and encrypt, 6 assume ReceiverRole and decrypt, 7 verify and show, 8 least-privilege
 checks, 9 summary. With the envelope format, one ``seal`` does steps 4-5 (so their time is
@@ -51,6 +55,10 @@ class RunOptions:
     workdir: Path | None
     force: bool
     as_json: bool
+    sender_profile: str | None = None
+    """The sender workload's AWS profile; None: the caller itself plays the sender."""
+    receiver_profile: str | None = None
+    """The receiver workload's AWS profile; None: the caller itself plays the receiver."""
 
 
 def _workdir(options: RunOptions) -> Path:
@@ -81,9 +89,15 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
         workdir = _workdir(options)  # created only once there is something to do
         out.detail(s, f"work directory {workdir} (format: {options.format})")
 
-    with out.step("2", "Assume SenderRole (STS AssumeRole from your credentials)") as s:
+    sender_workload = _workload(options, options.sender_profile, admin, metrics)
+    receiver_workload = _workload(options, options.receiver_profile, admin, metrics)
+    who = "the sender workload" if options.sender_profile else "your credentials"
+    with out.step("2", f"Assume SenderRole (STS AssumeRole as {who})") as s:
         sender = assume_role(
-            admin, resources.sender_role_arn, party="sender", external_id=options.external_id
+            sender_workload,
+            resources.sender_role_arn,
+            party="sender",
+            external_id=options.external_id,
         )
         out.detail(s, f"now {sender.principal}")
 
@@ -98,7 +112,7 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
     encrypted = workdir / "message.enc"
     received_dir = workdir / "received"
     received_dir.mkdir(exist_ok=True)
-    parties = Parties(admin, sender, resources, options.external_id)
+    parties = Parties(receiver_workload, sender, resources, options.external_id)
     if options.format == "seed":
         sent, received = _seed_steps(out, parties, message, workdir, encrypted, options)
     else:
@@ -126,6 +140,13 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
             ciphertext=sent.ciphertext_for_checks,
             extra=checks_extra,
         )
+        results += checks.assume_role_checks(
+            admin=admin,
+            sender_workload=sender_workload,
+            receiver_workload=receiver_workload,
+            resources=resources,
+            external_id=options.external_id,
+        )
         for result in results:
             out.detail(s, result.line())
 
@@ -150,9 +171,20 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
     return report
 
 
+def _workload(
+    options: RunOptions, profile: str | None, admin: AwsSession, metrics: CallMetrics
+) -> AwsSession:
+    """The session a party's workload runs with: its own profile, else the caller's."""
+    if profile is None:
+        return admin
+    return open_caller_session(
+        profile=profile, region=admin.region, settings=options.settings, metrics=metrics
+    )
+
+
 @dataclass
 class Parties:
-    admin: AwsSession
+    receiver_workload: AwsSession
     sender: AwsSession
     resources: Resources
     external_id: str | None
@@ -160,7 +192,7 @@ class Parties:
 
     def assume_receiver(self) -> AwsSession:
         self.receiver = assume_role(
-            self.admin,
+            self.receiver_workload,
             self.resources.receiver_role_arn,
             party="receiver",
             external_id=self.external_id,

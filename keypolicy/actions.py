@@ -101,43 +101,64 @@ ADMIN_ACTIONS: tuple[str, ...] = tuple(
 )
 
 
-def canonical_action(action: str) -> str:
-    """AWS's spelling of a KMS action named in a request (`kms:decrypt` -> `kms:Decrypt`)."""
-    if not isinstance(action, str):
-        raise PolicyError(f"an action must be a string like 'kms:Decrypt', got {action!r}")
+# The actions a role trust policy governs for an IAM principal (STS API reference; IAM User
+# Guide, "Role trust policies"). AssumeRoleWithSAML / WithWebIdentity need Federated
+# principals, which the evaluator refuses, so they are not modelled.
+STS_ACTIONS: tuple[str, ...] = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
+ASSUME_ROLE = "sts:AssumeRole"
+_STS_CANONICAL = {action.lower(): action for action in STS_ACTIONS}
+_VOCABULARY = {"kms": ("KMS", _CANONICAL), "sts": ("STS", _STS_CANONICAL)}
+
+
+def _vocabulary(service: str) -> tuple[str, dict[str, str]]:
     try:
-        return _CANONICAL[action.lower()]
+        return _VOCABULARY[service]
     except KeyError:
-        raise PolicyError(f"unknown KMS action {action!r}") from None
+        raise PolicyError(f"policies of service {service!r} are not modelled") from None
 
 
-def actions_matching(patterns: tuple[str, ...]) -> frozenset[str]:
-    """The KMS actions (lower-cased) that any of the checked `patterns` names."""
+def canonical_action(action: str, service: str = SERVICE_PREFIX) -> str:
+    """AWS's spelling of an action named in a request (`kms:decrypt` -> `kms:Decrypt`)."""
+    noun, canonical = _vocabulary(service)
+    if not isinstance(action, str):
+        raise PolicyError(f"an action must be a string like '{service}:Name', got {action!r}")
+    try:
+        return canonical[action.lower()]
+    except KeyError:
+        raise PolicyError(f"unknown {noun} action {action!r}") from None
+
+
+def actions_matching(patterns: tuple[str, ...], service: str = SERVICE_PREFIX) -> frozenset[str]:
+    """The actions of `service` (lower-cased) that any of the checked `patterns` names."""
+    _noun, canonical = _vocabulary(service)
     matched: set[str] = set()
     for pattern in patterns:
         if pattern == "*":
-            return frozenset(_CANONICAL)
+            return frozenset(canonical)
         regex = compile_wildcard(pattern)
-        matched.update(a for a in _CANONICAL if regex.fullmatch(a))
+        matched.update(a for a in canonical if regex.fullmatch(a))
     return frozenset(matched)
 
 
-def check_action_pattern(pattern: str) -> str:
+def check_action_pattern(pattern: str, service: str = SERVICE_PREFIX) -> str:
     """Validate one Action/NotAction entry; return it lower-cased for matching."""
+    noun, canonical = _vocabulary(service)
+    governed = "a key policy governs kms:*" if service == "kms" else "a trust policy governs sts:*"
     if not isinstance(pattern, str) or not pattern:
         raise PolicyError(f"an action must be a non-empty string, got {pattern!r}")
     if pattern == "*":
         return pattern
-    service, sep, name = pattern.partition(":")
+    prefix, sep, name = pattern.partition(":")
     if not sep or not name:
-        raise PolicyError(f"action {pattern!r} is not of the form 'kms:Name'")
-    if service.lower() != SERVICE_PREFIX:
-        raise PolicyError(f"action {pattern!r} is not a KMS action; a key policy governs kms:*")
+        raise PolicyError(f"action {pattern!r} is not of the form '{service}:Name'")
+    if prefix.lower() != service:
+        article = "an" if noun == "STS" else "a"
+        raise PolicyError(f"action {pattern!r} is not {article} {noun} action; {governed}")
     lowered = pattern.lower()
     if has_wildcard(lowered):
         regex = compile_wildcard(lowered)
-        if not any(regex.fullmatch(a) for a in _CANONICAL):
-            raise PolicyError(f"action pattern {pattern!r} matches no KMS action")
-    elif lowered not in _CANONICAL:
-        raise PolicyError(f"unknown KMS action {pattern!r}")
+        if not any(regex.fullmatch(a) for a in canonical):
+            raise PolicyError(f"action pattern {pattern!r} matches no {noun} action")
+    elif lowered not in canonical:
+        raise PolicyError(f"unknown {noun} action {pattern!r}")
     return lowered

@@ -95,7 +95,15 @@ _GLOBAL_KEYS = (
     "aws:ViaAWSService",
     "aws:VpcSourceIp",
 )
+# Condition keys an sts:AssumeRole / sts:TagSession request carries (STS condition keys).
+_STS_KEYS = (
+    "sts:ExternalId",
+    "sts:RoleSessionName",
+    "sts:SourceIdentity",
+    "sts:TransitiveTagKeys",
+)
 KNOWN_CONDITION_KEYS = frozenset(k.lower() for k in _KMS_KEYS + _GLOBAL_KEYS)
+TRUST_CONDITION_KEYS = frozenset(k.lower() for k in _STS_KEYS + _GLOBAL_KEYS)
 # Keys with a free-form part after a prefix (an encryption context key, a tag key).
 _KEY_PREFIXES = (
     "kms:encryptioncontext:",
@@ -117,13 +125,18 @@ def normalize_key(key: object) -> str:
     return key.lower()
 
 
-def check_policy_key(key: object) -> str:
+def check_policy_key(key: object, service: str = "kms") -> str:
+    """The normalized key, if a policy of `service` (kms: key policy, sts: trust policy) can
+    use it; a key that never occurs in such a request is an error, not a silent false."""
     normalized = normalize_key(key)
-    if normalized in KNOWN_CONDITION_KEYS:
+    known = KNOWN_CONDITION_KEYS if service == "kms" else TRUST_CONDITION_KEYS
+    if normalized in known:
         return normalized
-    if any(normalized.startswith(p) and len(normalized) > len(p) for p in _KEY_PREFIXES):
+    prefixes = _KEY_PREFIXES if service == "kms" else _KEY_PREFIXES[2:]
+    if any(normalized.startswith(p) and len(normalized) > len(p) for p in prefixes):
         return normalized
-    raise PolicyError(f"condition key {key!r} is not a KMS or global condition key")
+    noun = "a KMS" if service == "kms" else "an STS"
+    raise PolicyError(f"condition key {key!r} is not {noun} or global condition key")
 
 
 # --- value comparison -------------------------------------------------------------------------
@@ -298,7 +311,7 @@ def _parse_values(
     return tuple(values)
 
 
-def parse_condition(element: object, version: str) -> tuple[Clause, ...]:
+def parse_condition(element: object, version: str, service: str = "kms") -> tuple[Clause, ...]:
     """Parse a statement's Condition element into clauses that all must hold."""
     if not isinstance(element, Mapping):
         raise PolicyError(f"Condition must be a map of operators, got {element!r}")
@@ -308,7 +321,7 @@ def parse_condition(element: object, version: str) -> tuple[Clause, ...]:
         if not isinstance(block, Mapping) or not block:
             raise PolicyError(f"condition {operator_name} must map keys to values, got {block!r}")
         for key, raw in block.items():
-            normalized = check_policy_key(key)
+            normalized = check_policy_key(key, service)
             values = _parse_values(operator_name, operator, key, raw)
             if version == "2012-10-17" and any(_POLICY_VARIABLE.search(v) for v in values):
                 raise PolicyError(

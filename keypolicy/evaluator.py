@@ -133,7 +133,7 @@ def _string_list(value: object, what: str) -> list[str]:
     return items
 
 
-def _parse_statement(index: int, raw: object, version: str) -> Statement:
+def _parse_statement(index: int, raw: object, version: str, service: str = "kms") -> Statement:
     where = f"Statement[{index}]"
     if not isinstance(raw, Mapping):
         raise PolicyError(f"{where} must be a map, got {type(raw).__name__}")
@@ -157,14 +157,22 @@ def _parse_statement(index: int, raw: object, version: str) -> Statement:
     action_name, not_action = _one_of(raw, ("Action", "NotAction"), where)
     actions = actions_matching(
         tuple(
-            check_action_pattern(a)
+            check_action_pattern(a, service)
             for a in _string_list(raw[action_name], f"{where}.{action_name}")
-        )
+        ),
+        service,
     )
-    resource_name, not_resource = _one_of(raw, ("Resource", "NotResource"), where)
-    resources = tuple(_string_list(raw[resource_name], f"{where}.{resource_name}"))
+    if service == "sts":
+        # A trust policy is attached to its role: it has no Resource (IAM rejects one).
+        if "Resource" in raw or "NotResource" in raw:
+            raise PolicyError(f"{where}: a trust policy statement has no Resource element")
+        resources: tuple[str, ...] = ("*",)
+        not_resource = False
+    else:
+        resource_name, not_resource = _one_of(raw, ("Resource", "NotResource"), where)
+        resources = tuple(_string_list(raw[resource_name], f"{where}.{resource_name}"))
     condition = raw.get("Condition", {})
-    clauses = parse_condition(condition, version) if "Condition" in raw else ()
+    clauses = parse_condition(condition, version, service) if "Condition" in raw else ()
     return Statement(
         index=index,
         sid=sid or None,
@@ -185,6 +193,8 @@ class CompiledPolicy:
     """A key policy parsed and checked once, ready to decide many requests."""
 
     statements: tuple[Statement, ...]
+    service: str = "kms"
+    """`kms` for a key policy, `sts` for a role trust policy."""
 
     def applicable(
         self, caller: Caller, action: str, resource: str | None
@@ -211,7 +221,7 @@ class CompiledPolicy:
         resource: str | None = None,
     ) -> Decision:
         caller = parse_caller(principal)
-        canonical = canonical_action(action)
+        canonical = canonical_action(action, self.service)
         request_context = request_context_for(caller, context)
         allow: Statement | None = None
         delegate: Statement | None = None
@@ -256,8 +266,13 @@ def request_context_for(
     return request_context
 
 
-def compile_policy(policy: Mapping[str, Any] | str) -> CompiledPolicy:
-    """Parse and check a key policy (a parsed JSON document, or its JSON text)."""
+def compile_policy(policy: Mapping[str, Any] | str, *, service: str = "kms") -> CompiledPolicy:
+    """Parse and check a key policy (a parsed JSON document, or its JSON text).
+
+    With `service="sts"` the document is a role's trust policy: actions are STS actions
+    (sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity), statements have no Resource, and
+    condition keys are STS and global keys. Everything else is judged the same way.
+    """
     if isinstance(policy, str):
         try:
             policy = json.loads(policy)
@@ -277,13 +292,14 @@ def compile_policy(policy: Mapping[str, Any] | str) -> CompiledPolicy:
     if not isinstance(raw_statements, list) or not raw_statements:
         raise PolicyError("the policy has no Statement")
     return CompiledPolicy(
-        tuple(_parse_statement(i, s, version) for i, s in enumerate(raw_statements))
+        tuple(_parse_statement(i, s, version, service) for i, s in enumerate(raw_statements)),
+        service,
     )
 
 
 @lru_cache(maxsize=256)
-def _compile_cached(policy_json: str) -> CompiledPolicy:
-    return compile_policy(policy_json)
+def _compile_cached(policy_json: str, service: str = "kms") -> CompiledPolicy:
+    return compile_policy(policy_json, service=service)
 
 
 def decide(

@@ -202,10 +202,17 @@ def build_matrix(
 
 
 def permission(
-    policy: CompiledPolicy, caller: Caller, action: str, key_arn: str | None = None
+    policy: CompiledPolicy,
+    caller: Caller,
+    action: str,
+    key_arn: str | None = None,
+    context: Mapping[str, object] | None = None,
 ) -> Permission:
-    """Analyse one cell: which statements could decide `action` for `caller`, and when."""
-    known = request_context_for(caller, None)
+    """Analyse one cell: which statements could decide `action` for `caller`, and when.
+
+    `context` gives caller keys the ARN does not carry (a session's `aws:PrincipalArn` with its
+    role's path); the policy may be a key policy or a trust policy (`action` sts:AssumeRole)."""
+    known = request_context_for(caller, context)
     denies: list[tuple[Statement, tuple[Clause, ...]]] = []
     grants: list[tuple[Outcome, Statement, tuple[Clause, ...]]] = []
     for statement, match in policy.applicable(caller, action, key_arn):

@@ -57,9 +57,11 @@ class Caller:
 
     @property
     def principal_arn(self) -> str | None:
-        """The value AWS puts in `aws:PrincipalArn` (a session's role, without its path)."""
+        """The value AWS puts in `aws:PrincipalArn` (a session's role, without its path: pass
+        `aws:PrincipalArn` in the context, from `role_arn_of_session(arn, path)`, when the
+        role has one)."""
         if self.kind == "session":
-            return f"arn:{self.partition}:iam::{self.account}:role/{self.role_name}"
+            return role_arn_of_session(self.arn)
         if self.kind in ("service", "anyone"):
             return None
         return self.arn
@@ -253,6 +255,30 @@ def parse_principal(element: object, name: str) -> PrincipalSpec:
                 f"(supported: {', '.join(SUPPORTED_PRINCIPAL_TYPES)})"
             )
     return PrincipalSpec(tuple(entries))
+
+
+def role_arn_of_session(session_arn: str, path: str = "/") -> str:
+    """The role ARN of an assumed-role session ARN: what `aws:PrincipalArn` holds for it.
+
+    The one place this conversion is written. A session ARN carries only the role's name, so
+    a role with a path (for example `/aws-reserved/sso.amazonaws.com/eu-west-1/` for an IAM
+    Identity Center permission set) needs `path`, which IAM knows (GetRole, or the role ARN
+    that AssumeRole was called with). A caller that is not a session is returned unchanged.
+    """
+    m = _STS_SESSION.fullmatch(session_arn) if isinstance(session_arn, str) else None
+    if m is None:
+        return session_arn
+    if not (path.startswith("/") and path.endswith("/")):
+        raise PolicyError(f"a role path starts and ends with '/', got {path!r}")
+    return f"arn:{m.group('partition')}:iam::{m.group('account')}:role{path}{m.group('name')}"
+
+
+def role_path(role_arn: str) -> str:
+    """The path of a role ARN (`/` when it has none)."""
+    m = _IAM_ROLE.fullmatch(role_arn)
+    if not m:
+        raise PolicyError(f"{role_arn!r} is not an IAM role ARN")
+    return m.group("path") or "/"
 
 
 MATRIX_SESSION_NAME = "access-matrix"

@@ -357,17 +357,23 @@ def _no_identity_policy(action: str) -> str:
 def authorize_assume_role(
     caller: Caller, role: Any | None, role_arn: str, external_id: str | None, session: str | None
 ) -> Denial | None:
-    """None if the role's trust policy lets the caller assume it; otherwise the Denial."""
+    """None if the role's trust policy lets the caller assume it; otherwise the Denial.
+
+    ``caller.principal_arn`` is the session's role ARN as IAM knows it (path included), which
+    is what a trust policy's `aws:PrincipalArn` condition sees. A trust policy the evaluator
+    cannot read raises keypolicy.PolicyError."""
     action = trust_policy.ASSUME_ROLE
     if role is None:  # IAM answers a missing role like a refused one
         return Denial(caller, action, role_arn, "")
-    request = trust_policy.AssumeRoleRequest(caller.arn, caller.account, external_id, session)
-    outcome = trust_policy.evaluate(role.assume_role_policy_document, request)
-    if outcome is trust_policy.TrustOutcome.ALLOW:
+    context = keypolicy.assume_role_context(
+        caller.principal_arn, external_id=external_id, session_name=session
+    )
+    decision = trust_policy.decide_assume_role(
+        role.assume_role_policy_document, caller.arn, context
+    )
+    if decision.outcome is Outcome.ALLOW:
         return None
-    if outcome is trust_policy.TrustOutcome.VIA_IAM and identity_policies_allow(
-        caller, action, role_arn
-    ):
+    if decision.outcome is Outcome.VIA_IAM and identity_policies_allow(caller, action, role_arn):
         return None
     return Denial(caller, action, role_arn, "")
 

@@ -10,6 +10,7 @@ Every failure is one line on stderr and a non-zero exit; work files go under .lo
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import signal
 import subprocess
@@ -21,8 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from local_endpoint import cdk_cli
 from local_endpoint.endpoint import EndpointError, LocalEndpoint
+from local_endpoint.workloads import (
+    RECEIVER_PROFILE,
+    SENDER_PROFILE,
+    WorkloadProfiles,
+    create_party_workloads,
+)
 
 WORK_DIR = cdk_cli.PROJECT_ROOT / ".local"
 OUTPUTS_FILE = WORK_DIR / "cdk-outputs.json"
@@ -105,8 +114,8 @@ def demo(args: argparse.Namespace) -> int:
     began = time.monotonic()
     outputs_file = OUTPUTS_FILE
     demo_steps = _demo_steps(sys.executable, outputs_file)
-    # Start the endpoint, deploy, the demo steps, stop the endpoint.
-    phases = Phases(total=len(demo_steps) + 3)
+    # Start the endpoint, deploy, create the party workloads, the demo steps, stop.
+    phases = Phases(total=len(demo_steps) + 4)
     WORK_DIR.mkdir(exist_ok=True)
     outputs_file.unlink(missing_ok=True)
     current = "starting the local AWS endpoint"
@@ -128,6 +137,21 @@ def demo(args: argparse.Namespace) -> int:
                 raise PhaseError(f"cdk deploy wrote no outputs file at {outputs_file}")
             phases.note("deployed")
 
+            current = "creating the sender and receiver workloads"
+            phases.start(
+                "Creating the two party workloads (IAM identities of their own: the sender's may "
+                "assume only SenderRole, the receiver's only ReceiverRole)"
+            )
+            profiles = _create_workloads(endpoint, outputs_file)
+            env.update(profiles.env)
+            for workload in (profiles.sender, profiles.receiver):
+                print(
+                    f"    {workload.profile}: {workload.user_arn} -> {workload.role_arn} -> "
+                    f"{workload.party_role_arn}",
+                    flush=True,
+                )
+            phases.note("created")
+
             for title, command, what in demo_steps:
                 current = what
                 phases.start(title)
@@ -147,14 +171,29 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _create_workloads(endpoint: LocalEndpoint, outputs_file: Path) -> WorkloadProfiles:
+    try:
+        (outputs,) = json.loads(outputs_file.read_text(encoding="utf-8")).values()
+        return create_party_workloads(
+            endpoint.client("iam"), outputs, WORK_DIR / "workloads", region=endpoint.region
+        )
+    except (ValueError, KeyError) as error:
+        raise PhaseError(f"cannot read the stack outputs in {outputs_file}: {error}") from None
+    except (BotoCoreError, ClientError) as error:
+        raise PhaseError(f"the endpoint refused to create the workloads: {error}") from None
+
+
 def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], str]]:
-    """The demo itself; `run` ends with the access matrix from the deployed key policies."""
+    """The demo itself, each party played by its own workload; `run` ends with the access
+    matrix from the deployed key policies and the account's principals."""
     relative = _shown(outputs_file)
+    parties = ["--sender-profile", SENDER_PROFILE, "--receiver-profile", RECEIVER_PROFILE]
     return [
         (
-            "Running the demo as SenderRole and ReceiverRole, then the access matrix: "
-            f"python -m demo run --outputs-file {relative}",
-            [python, "-m", "demo", "run", "--outputs-file", str(outputs_file)],
+            "Running the demo: the sender workload as SenderRole, the receiver workload as "
+            f"ReceiverRole, then the access matrix: python -m demo run --outputs-file {relative} "
+            + " ".join(parties),
+            [python, "-m", "demo", "run", "--outputs-file", str(outputs_file), *parties],
             "running the demo (python -m demo run)",
         ),
     ]

@@ -24,6 +24,10 @@
 #   SEED_ENCRYPTION_KEY     default alias/sample-encrypt-decrypt-key
 #   SEED_SIGNING_KEY        default alias/sample-sign-verify-key
 #   SEED_EXTERNAL_ID        passed to assume-role as --external-id when set
+#   SEED_SENDER_PROFILE     AWS profile of the sender workload, which assumes SenderRole
+#   SEED_RECEIVER_PROFILE   AWS profile of the receiver workload, which assumes ReceiverRole
+#                           (default: the calling credentials; the stack's default trust lets
+#                           only each party's own workload assume its role)
 #   SEED_SESSION_NAME       role session name (default AWSCLI-Session, as in the post)
 #   AWS_CLI                 the AWS CLI to run (default: the project's .venv/bin/aws, else aws)
 #   AWS_ENDPOINT_URL        also passed as --endpoint-url, which every AWS CLI version honours
@@ -77,10 +81,11 @@ aws() {
 
 # Assume a role and export its session credentials, as the post does by hand.
 assume() {
-  local role_arn="$1" credentials
+  local role_arn="$1" profile="${2:-}" credentials
   local extra=()
   if [[ -n "${SEED_EXTERNAL_ID:-}" ]]; then extra=(--external-id "$SEED_EXTERNAL_ID"); fi
-  say "aws sts assume-role --role-arn $role_arn --role-session-name $session_name"
+  if [[ -n "$profile" ]]; then extra+=(--profile "$profile"); fi
+  say "aws sts assume-role --role-arn $role_arn --role-session-name $session_name${profile:+ --profile $profile}"
   credentials="$(aws sts assume-role --role-arn "$role_arn" --role-session-name "$session_name" \
     "${extra[@]}" --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)"
   read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN <<<"$credentials"
@@ -91,7 +96,7 @@ assume() {
 
 send() (
   cd "$work"
-  assume "$sender_role"
+  assume "$sender_role" "${SEED_SENDER_PROFILE:-}"
 
   say "create message.json (valid JSON)"
   cat >message.json <<'JSON'
@@ -127,7 +132,7 @@ receive() (
   mkdir -p "$work/receiver"
   cp "$work/message.enc" "$work/receiver/"
   cd "$work/receiver"
-  assume "$receiver_role"
+  assume "$receiver_role" "${SEED_RECEIVER_PROFILE:-}"
 
   say "aws kms decrypt --key-id $encryption_key --ciphertext-blob fileb://message.enc"
   aws kms decrypt \

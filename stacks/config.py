@@ -81,10 +81,10 @@ class StackConfig:
     signing_key_alias: str = "alias/sample-sign-verify-key"
     sender_role_name: str = "SenderRole"
     receiver_role_name: str = "ReceiverRole"
-    trusted_principals: tuple[str, ...] = ()
-    """Principal ARNs allowed to assume the roles; empty means this account (its root)."""
-    external_id: str | None = None
-    """When set, assuming a role requires this `sts:ExternalId`."""
+    sender_principals: tuple[PartyPrincipal, ...] = ()
+    """Who may assume the sender role; empty means the default sender workload role."""
+    receiver_principals: tuple[PartyPrincipal, ...] = ()
+    """Who may assume the receiver role; empty means the default receiver workload role."""
     admin_principals: tuple[str, ...] = ()
     """Principal ARNs that administer the keys; empty means this account (its root)."""
     key_removal: KeyRemoval = KeyRemoval.RETAIN
@@ -114,10 +114,21 @@ class StackConfig:
     def receiver_role_full_name(self) -> str:
         return f"{self.name_prefix}{self.receiver_role_name}"
 
+    @property
+    def sender_workload_role_name(self) -> str:
+        """The default sender principal's role name (trusted when sample:senderPrincipals is [])."""
+        return f"{self.name_prefix}{DEFAULT_SENDER_WORKLOAD}"
+
+    @property
+    def receiver_workload_role_name(self) -> str:
+        """The default receiver principal's role name (when sample:receiverPrincipals is [])."""
+        return f"{self.name_prefix}{DEFAULT_RECEIVER_WORKLOAD}"
+
     @classmethod
     def from_context(cls, context: Mapping[str, object]) -> StackConfig:
         """Parse and validate every `sample:*` key of `context`; raise `ConfigError` on the first
         bad one. Keys absent from `context` take the dataclass defaults."""
+        _reject_removed_settings(context)
         unknown = sorted(k for k in context if k.startswith(CONTEXT_PREFIX) and k not in _SETTINGS)
         if unknown:
             # Most likely a typo, which would otherwise be silently ignored.
@@ -172,6 +183,14 @@ class StackConfig:
                 "different from sample:encryptionKeyAlias",
                 self.signing_key_alias,
             )
+        _check_parties_disjoint(self.sender_principals, self.receiver_principals)
+        _check_not_a_party_role(
+            (self.sender_role_full_name, self.receiver_role_full_name),
+            {
+                "sample:senderPrincipals": self.sender_principals,
+                "sample:receiverPrincipals": self.receiver_principals,
+            },
+        )
 
 
 def _prefixed_alias(prefix: str, alias: str) -> str:
@@ -250,23 +269,6 @@ def _parse_list(value: object) -> list[object] | None:
     return [part.strip() for part in text.split(",")] if text else []
 
 
-def _parse_external_id(setting: str, value: object) -> str | None:
-    allowed = (
-        f"empty (no external id), or {EXTERNAL_ID_MIN_LENGTH}-{EXTERNAL_ID_MAX_LENGTH} "
-        "characters from A-Z a-z 0-9 +=,.@:/_-"
-    )
-    if not isinstance(value, str):
-        raise ConfigError(setting, allowed, value)
-    if value == "":
-        return None
-    if (
-        not _EXTERNAL_ID.fullmatch(value)
-        or not EXTERNAL_ID_MIN_LENGTH <= len(value) <= EXTERNAL_ID_MAX_LENGTH
-    ):
-        raise ConfigError(setting, allowed, value)
-    return value
-
-
 def _parse_key_removal(setting: str, value: object) -> KeyRemoval:
     allowed = " or ".join(repr(member.value) for member in KeyRemoval)
     try:
@@ -324,6 +326,143 @@ def _parse_bool(setting: str, value: object) -> bool:
     raise ConfigError(setting, "true or false", value)
 
 
+# --- the two parties' principals (issue 10): who may assume SenderRole and ReceiverRole ----
+
+DEFAULT_SENDER_WORKLOAD: Final = "SenderWorkload"
+"""The role name the sender role trusts by default (with the name prefix)."""
+DEFAULT_RECEIVER_WORKLOAD: Final = "ReceiverWorkload"
+"""The role name the receiver role trusts by default (with the name prefix)."""
+
+# Principals that an account's administrators can assume or act as at will: trusting one of
+# them hands the party's key rights to every administrator. Refused at synth; what cannot be
+# recognised by name is flagged by the access matrix instead.
+_ADMIN_ASSUMABLE_ROLES = (
+    re.compile(r"role/aws-reserved/sso\.amazonaws\.com/(?:[\w-]+/)?AWSReservedSSO_"),
+    re.compile(r"role/(?:.*/)?OrganizationAccountAccessRole$"),
+    re.compile(r"role/(?:.*/)?AWSControlTowerExecution$"),
+    re.compile(
+        r"role/(?:.*/)?cdk-[a-z0-9]+-(?:cfn-exec|deploy|file-publishing|image-publishing|lookup)-role-"
+    ),
+)
+_REMOVED_SETTINGS: Final = {
+    "sample:trustedPrincipals": (
+        "sample:trustedPrincipals is replaced by sample:senderPrincipals and "
+        "sample:receiverPrincipals (one trust per party, disjoint lists); got {value!r}"
+    ),
+    "sample:externalId": (
+        "sample:externalId is replaced by a per-principal externalId in sample:senderPrincipals "
+        'and sample:receiverPrincipals, e.g. [{{"arn": "...", "externalId": "..."}}]; got {value!r}'
+    ),
+}
+_PARTY_ALLOWED = (
+    "a list of IAM role or user ARNs (arn:aws:iam::123456789012:role/NAME or :user/NAME, not an "
+    'account root), each a string or {"arn": ARN, "externalId": ID}, as JSON or comma-separated'
+)
+
+
+@dataclass(frozen=True)
+class PartyPrincipal:
+    """One principal a party's role trusts, with the external id it must present (if any)."""
+
+    arn: str
+    external_id: str | None = None
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+
+def _reject_removed_settings(context: Mapping[str, object]) -> None:
+    for setting, message in _REMOVED_SETTINGS.items():
+        if setting in context:
+            value = context[setting]
+            raise ConfigError(
+                setting,
+                "sample:senderPrincipals and sample:receiverPrincipals",
+                value,
+                message=message.format(value=value),
+            )
+
+
+def _parse_party_principals(setting: str, value: object) -> tuple[PartyPrincipal, ...]:
+    items = _parse_list(value)
+    if items is None:
+        raise ConfigError(setting, _PARTY_ALLOWED, value)
+    parsed: list[PartyPrincipal] = []
+    for item in items:
+        if isinstance(item, str):
+            arn, external_id = item, None
+        elif isinstance(item, dict) and set(item) <= {"arn", "externalId"} and "arn" in item:
+            arn, external_id = item["arn"], item.get("externalId")
+        else:
+            raise ConfigError(setting, _PARTY_ALLOWED, item)
+        if not isinstance(arn, str) or not _PRINCIPAL_ARN.fullmatch(arn) or arn.endswith(":root"):
+            raise ConfigError(setting, _PARTY_ALLOWED, item)
+        for pattern in _ADMIN_ASSUMABLE_ROLES:
+            if pattern.search(arn):
+                raise ConfigError(
+                    setting,
+                    "principals that administrators cannot assume at will (not an SSO "
+                    "permission-set role, OrganizationAccountAccessRole, AWSControlTowerExecution "
+                    "or a CDK bootstrap role)",
+                    arn,
+                )
+        if external_id is not None:
+            external_id = _parse_external_id(f"{setting} externalId", external_id)
+        parsed.append(PartyPrincipal(arn, external_id))
+    arns = [p.arn for p in parsed]
+    if len(set(arns)) != len(arns):
+        raise ConfigError(setting, "a list without duplicate ARNs", value)
+    return tuple(parsed)
+
+
+def _check_parties_disjoint(
+    senders: tuple[PartyPrincipal, ...], receivers: tuple[PartyPrincipal, ...]
+) -> None:
+    """Separation of duties: nobody may be both the sender and the receiver."""
+    sender_arns = {p.arn for p in senders}
+    for principal in receivers:
+        if principal.arn in sender_arns:
+            raise ConfigError(
+                "sample:receiverPrincipals",
+                "disjoint from sample:senderPrincipals (separation of duties: one principal "
+                "holding both roles could forge the sender's signature)",
+                principal.arn,
+            )
+
+
+def _check_not_a_party_role(
+    role_names: tuple[str, str], parties: Mapping[str, tuple[PartyPrincipal, ...]]
+) -> None:
+    """A party role may not trust a party role (itself, or the other: that joins the parties)."""
+    for setting, principals in parties.items():
+        for principal in principals:
+            if ":role/" in principal.arn and principal.arn.rsplit("/", 1)[-1] in role_names:
+                raise ConfigError(
+                    setting,
+                    f"principals other than the stack's own {' and '.join(role_names)} (a party "
+                    "role trusting a party role joins the parties)",
+                    principal.arn,
+                )
+
+
+def _parse_external_id(setting: str, value: object) -> str | None:
+    allowed = (
+        f"absent (no external id), or {EXTERNAL_ID_MIN_LENGTH}-{EXTERNAL_ID_MAX_LENGTH} "
+        "characters from A-Z a-z 0-9 +=,.@:/_-"
+    )
+    if (
+        not isinstance(value, str)
+        or not _EXTERNAL_ID.fullmatch(value)
+        or not EXTERNAL_ID_MIN_LENGTH <= len(value) <= EXTERNAL_ID_MAX_LENGTH
+    ):
+        raise ConfigError(setting, allowed, value)
+    return value
+
+
+# --- end of the parties' principals ---------------------------------------------------------
+
+
 _Parser = Callable[[str, object], object]
 
 # setting -> (StackConfig field, parser). The parser gets the setting's name for its message.
@@ -333,8 +472,8 @@ _SETTINGS: Final[dict[str, tuple[str, _Parser]]] = {
     "sample:signingKeyAlias": ("signing_key_alias", _parse_alias),
     "sample:senderRoleName": ("sender_role_name", _parse_role_name),
     "sample:receiverRoleName": ("receiver_role_name", _parse_role_name),
-    "sample:trustedPrincipals": ("trusted_principals", _parse_principals),
-    "sample:externalId": ("external_id", _parse_external_id),
+    "sample:senderPrincipals": ("sender_principals", _parse_party_principals),
+    "sample:receiverPrincipals": ("receiver_principals", _parse_party_principals),
     "sample:adminPrincipals": ("admin_principals", _parse_principals),
     "sample:keyRemoval": ("key_removal", _parse_key_removal),
     "sample:pendingWindowDays": ("pending_window_days", _parse_pending_window),

@@ -117,3 +117,39 @@ def signing_key_statements(
         _allow(SID_RECEIVER_VERIFY, [receiver], VERIFY_ACTIONS, _signing_condition()),
         _allow(SID_RECEIVER_PUBLIC_KEY, [receiver], PUBLIC_KEY_ACTIONS),
     ]
+
+
+# --- trust policies: who may assume each party's role (issue 10) -----------------------------
+
+ASSUME_ROLE_ACTIONS: Final[tuple[str, ...]] = ("sts:AssumeRole",)
+PRINCIPAL_ARN_KEY: Final = "aws:PrincipalArn"
+EXTERNAL_ID_KEY: Final = "sts:ExternalId"
+SID_TRUST_PREFIX: Final = "Trust"
+
+
+def trust_statements(
+    party: str, principals: Sequence[tuple[str, str, str | None]]
+) -> list[iam.PolicyStatement]:
+    """One trust statement per principal: (principal's account, principal ARN, external id).
+
+    Each statement names the principal's account root *and* pins `aws:PrincipalArn` to the one
+    principal with `ArnEquals`. So a principal that does not exist yet does not stop the deploy
+    (IAM rejects a trust policy naming a missing role or user), the trust survives the principal
+    being deleted and re-created, and no other principal of the account qualifies, whatever its
+    IAM policies say: an administrator's `sts:AssumeRole` on `*` fails the condition.
+    """
+    statements = []
+    for index, (account, arn, external_id) in enumerate(principals, start=1):
+        conditions: dict[str, dict[str, str]] = {"ArnEquals": {PRINCIPAL_ARN_KEY: arn}}
+        if external_id:
+            conditions["StringEquals"] = {EXTERNAL_ID_KEY: external_id}
+        statements.append(
+            iam.PolicyStatement(
+                sid=f"{SID_TRUST_PREFIX}{party}{index}",
+                effect=iam.Effect.ALLOW,
+                principals=[iam.AccountPrincipal(account)],
+                actions=list(ASSUME_ROLE_ACTIONS),
+                conditions=conditions,
+            )
+        )
+    return statements

@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks import key_policy
-from stacks.config import StackConfig
+from stacks.config import PartyPrincipal, StackConfig
 from stacks.keys import AsymmetricKey, KeyPurpose
 from stacks.roles import KeyUserRole
 
@@ -31,22 +31,25 @@ class KmsSignEncryptStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, description=DESCRIPTION, **kwargs)
 
-        trusted = _principals(config.trusted_principals)
         sender = KeyUserRole(
             self,
             "SenderRole",
             role_name=config.sender_role_full_name,
             description="Signs with the signing key and encrypts with the encryption key",
-            trusted=trusted,
-            external_id=config.external_id,
+            trust=key_policy.trust_statements(
+                "Sender",
+                self._party(config.sender_principals, config.sender_workload_role_name),
+            ),
         ).role
         receiver = KeyUserRole(
             self,
             "ReceiverRole",
             role_name=config.receiver_role_full_name,
             description="Decrypts with the encryption key and verifies with the signing key",
-            trusted=trusted,
-            external_id=config.external_id,
+            trust=key_policy.trust_statements(
+                "Receiver",
+                self._party(config.receiver_principals, config.receiver_workload_role_name),
+            ),
         ).role
 
         admin = key_policy.key_administration(_principals(config.admin_principals))
@@ -87,6 +90,16 @@ class KmsSignEncryptStack(Stack):
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
+
+    def _party(
+        self, principals: tuple[PartyPrincipal, ...], default_role_name: str
+    ) -> list[tuple[str, str, str | None]]:
+        """(account, ARN, external id) of each configured principal; by default the party's
+        workload role of this account (which may not exist yet: the trust still deploys)."""
+        if principals:
+            return [(p.account, p.arn, p.external_id) for p in principals]
+        arn = f"arn:{self.partition}:iam::{self.account}:role/{default_role_name}"
+        return [(self.account, arn, None)]
 
 
 def _principals(arns: tuple[str, ...]) -> list[iam.IPrincipal]:

@@ -1,7 +1,8 @@
 """The role construct: an IAM role that carries no permissions of its own.
 
 Its rights come only from the key policies that name it. It has no inline policy, no managed
-policy and no `AWS::IAM::Policy`; sessions last at most one hour.
+policy and no `AWS::IAM::Policy`; sessions last at most one hour. Its trust policy is exactly
+the statements `stacks.key_policy.trust_statements` builds for its party.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ MAX_SESSION: Final = Duration.hours(1)
 
 
 class KeyUserRole(Construct):
-    """A role for one party of the exchange (sender or receiver), assumable by `trusted`."""
+    """A role for one party of the exchange (sender or receiver), assumable per `trust`."""
 
     def __init__(
         self,
@@ -26,17 +27,21 @@ class KeyUserRole(Construct):
         *,
         role_name: str,
         description: str,
-        trusted: Sequence[iam.IPrincipal],
-        external_id: str | None,
+        trust: Sequence[iam.PolicyStatement],
     ) -> None:
         super().__init__(scope, construct_id)
-        assumed_by = trusted[0] if len(trusted) == 1 else iam.CompositePrincipal(*trusted)
+        if not trust:
+            raise ValueError("a party role needs at least one trust statement")
         self.role = iam.Role(
             self,
             "Role",
             role_name=role_name,
             description=description,
-            assumed_by=assumed_by,
-            external_ids=[external_id] if external_id else None,
+            # Replaced below: the trust policy is the party's statements, nothing else.
+            assumed_by=iam.AccountRootPrincipal(),
             max_session_duration=MAX_SESSION,
         )
+        document = iam.PolicyDocument(statements=list(trust))
+        cfn_role = self.role.node.default_child
+        assert isinstance(cfn_role, iam.CfnRole)
+        cfn_role.assume_role_policy_document = document

@@ -19,6 +19,10 @@
     - ``.assembly_dir`` the synthesized cloud assembly (``cdk deploy --app DIR`` reuses it)
     - ``.env``          the same as ``local_endpoint.env``
     - ``.endpoint``     the ``local_endpoint`` it lives in
+    - ``.profiles``     the two party workloads (``local_endpoint.workloads``): AWS profiles
+      ``sender-workload`` and ``receiver-workload`` in ``.profiles.config_file`` /
+      ``.credentials_file``; ``.profiles.env`` points the SDK at them. The default trust lets
+      only these assume SenderRole / ReceiverRole, never the administrator.
 
 Tests that change state (key policies, key state) must not use these shared fixtures: start a
 ``LocalEndpoint()`` of their own.
@@ -36,6 +40,7 @@ import pytest
 
 from local_endpoint import LocalEndpoint
 from local_endpoint.deploy import deploy_template, write_outputs_file
+from local_endpoint.workloads import WorkloadProfiles, create_party_workloads
 
 BOOTSTRAPLESS = {"sample:bootstrapless": True}
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,10 +62,48 @@ class DeployedApp:
     template: dict[str, Any]
     endpoint: LocalEndpoint
     assembly_dir: Path
+    profiles: WorkloadProfiles
 
     @property
     def env(self) -> dict[str, str]:
         return self.endpoint.env
+
+    @property
+    def party_env(self) -> dict[str, str]:
+        """The workloads' profile files, and the demo CLI's defaults naming each party's
+        profile (so `send` runs as the sender workload, `receive` as the receiver's)."""
+        sender, receiver = self.profiles.sender.profile, self.profiles.receiver.profile
+        return self.profiles.env | {
+            "KMS_SIGN_ENCRYPT_SENDER_PROFILE": sender,
+            "KMS_SIGN_ENCRYPT_RECEIVER_PROFILE": receiver,
+            "SEED_SENDER_PROFILE": sender,  # scripts/seed-walkthrough.sh
+            "SEED_RECEIVER_PROFILE": receiver,
+        }
+
+    def party_credentials(self, role_output: str, session: str = "tests") -> dict[str, str]:
+        """boto3 credentials of a session of the party role `role_output` (SenderRoleArn or
+        ReceiverRoleArn), assumed the only way its trust admits: by that party's workload
+        (user -> workload role -> party role)."""
+        workload = (
+            self.profiles.sender if role_output == "SenderRoleArn" else self.profiles.receiver
+        )
+        credentials = {
+            "aws_access_key_id": workload.access_key_id,
+            "aws_secret_access_key": workload.secret_access_key,
+        }
+        for role_arn in (workload.role_arn, self.outputs[role_output]):
+            sts = self.endpoint.client("sts", **credentials)
+            c = sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
+            credentials = {
+                "aws_access_key_id": c["AccessKeyId"],
+                "aws_secret_access_key": c["SecretAccessKey"],
+                "aws_session_token": c["SessionToken"],
+            }
+        return credentials
+
+    def subprocess_env(self) -> dict[str, str]:
+        """A child process's environment: the endpoint, and the party workloads."""
+        return self.endpoint.subprocess_env() | self.party_env
 
 
 def synthesize_assembly(context: dict[str, object] | None = None) -> Any:
@@ -98,6 +141,12 @@ def deployed_stack(
     outputs_file = write_outputs_file(
         tmp_path_factory.mktemp("cdk") / "outputs.json", {stack_name: deployed.outputs}
     )
+    profiles = create_party_workloads(
+        local_endpoint.client("iam"),
+        deployed.outputs,
+        tmp_path_factory.mktemp("workloads"),
+        region=local_endpoint.region,
+    )
     return DeployedApp(
         stack_name=stack_name,
         outputs=deployed.outputs,
@@ -105,4 +154,5 @@ def deployed_stack(
         template=template,
         endpoint=local_endpoint,
         assembly_dir=Path(assembly.directory),
+        profiles=profiles,
     )

@@ -37,8 +37,9 @@ def fake_aws_env(clean_aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def endpoint_env(monkeypatch: pytest.MonkeyPatch, clean_aws_env: Path, deployed_stack: Any) -> Any:
-    """This process talks to the session's local endpoint, as the administrator."""
-    for name, value in deployed_stack.env.items():
+    """This process talks to the session's local endpoint, as the administrator; the party
+    workloads are the profiles `sender-workload` and `receiver-workload`."""
+    for name, value in (deployed_stack.env | deployed_stack.party_env).items():
         monkeypatch.setenv(name, value)
     return deployed_stack
 

@@ -270,7 +270,7 @@ def test_client_settings_refuse_unbounded_values(kwargs: dict[str, object], mess
     [
         (SENDER_SESSION, "arn:aws:iam::123456789012:role/SenderRole"),
         (
-            "arn:aws-us-gov:sts::123456789012:assumed-role/R/s",
+            "arn:aws-us-gov:sts::123456789012:assumed-role/R/s1",
             "arn:aws-us-gov:iam::123456789012:role/R",
         ),
         ("arn:aws:iam::123456789012:user/admin", "arn:aws:iam::123456789012:user/admin"),

@@ -149,6 +149,8 @@ def test_access_denied_names_principal_action_and_statement(
         str(work / "out"),
         "--receiver-role-arn",
         sender_role,
+        "--receiver-profile",
+        endpoint_env.profiles.sender.profile,  # the sender's own workload tries to receive
     )
     assert code == EXIT_ERROR
     line = one_line(err)
@@ -406,10 +408,13 @@ def test_an_unexpected_bug_is_one_line_without_traceback(
 def forged_seed_message(deployed_stack: Any, target: Path) -> None:
     """A well-formed seed message whose signature is not the sender's: anyone allowed to
     Encrypt (or holding the public key) can make one."""
-    admin = open_caller_session(
-        profile=None, region=None, settings=ClientSettings(), metrics=CallMetrics()
+    workload = open_caller_session(
+        profile=deployed_stack.profiles.sender.profile,
+        region=None,
+        settings=ClientSettings(),
+        metrics=CallMetrics(),
     )
-    sender = assume_role(admin, deployed_stack.outputs["SenderRoleArn"], party="sender")
+    sender = assume_role(workload, deployed_stack.outputs["SenderRoleArn"], party="sender")
     archive = seed.bundle(MESSAGE, bytes(seed.MAX_SIGNATURE_BYTES))
     alias = deployed_stack.outputs["EncryptionKeyAlias"]
     target.write_bytes(kms.encrypt(sender, alias, archive))

@@ -26,6 +26,12 @@ EXPECTATIONS = [
     "a tampered message fails verification",
     "a tampered ciphertext fails decryption",
 ]
+ASSUME_ROLE_EXPECTATIONS = [
+    "administrator cannot assume ReceiverRole",
+    "administrator cannot assume SenderRole",
+    "receiver workload cannot assume SenderRole",
+    "sender workload cannot assume ReceiverRole",
+]
 
 
 def run_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
@@ -44,6 +50,7 @@ def test_run_in_the_envelope_format_meets_every_expectation(
     assert [c["expectation"] for c in report["checks"]] == [
         *EXPECTATIONS,
         "a tampered envelope is refused, nothing written",
+        *ASSUME_ROLE_EXPECTATIONS,
     ]
     assert all(c["passed"] for c in report["checks"])
     assert json.loads(report["message"]) == {
@@ -52,11 +59,16 @@ def test_run_in_the_envelope_format_meets_every_expectation(
     }
     steps = {s["step"]: s for s in report["steps"]}
     assert list(steps) == ["1", "2", "3", "4-5", "6", "7", "8", "9"]
-    assert (steps["4-5"]["kms_calls"], steps["2"]["sts_calls"]) == (2, 1)  # 1 Sign + 1 Encrypt
+    # 1 Sign + 1 Encrypt; the sender workload's own hop (its profile) and SenderRole
+    assert (steps["4-5"]["kms_calls"], steps["2"]["sts_calls"]) == (2, 2)
     # 1 Decrypt + 1 Verify, and GetPublicKey for the evidence's sender.pem
     assert steps["6"]["kms_calls"] == 3
     summary = report["summary"]
-    assert summary["sts_calls"] == 2
+    # each workload's hop to its workload role, each party role, the four refused attempts
+    assert summary["sts_calls"] == 2 + 2 + 4
+    refusals = {c["expectation"]: c["outcome"] for c in report["checks"]}
+    for expectation in ASSUME_ROLE_EXPECTATIONS:
+        assert refusals[expectation] == "denied (sts:AssumeRole)"
     assert summary["kms_calls"] == sum(s["kms_calls"] for s in report["steps"])
     assert summary["bytes_in"] == (tmp_path / "message.json").stat().st_size
     assert summary["bytes_out"] == (tmp_path / "message.enc").stat().st_size
@@ -85,7 +97,7 @@ def test_run_in_the_seed_format_meets_every_expectation(
 ) -> None:
     code, report = run_json(tmp_path, capsys, "--format", "seed")
     assert code == 0, report["checks"]
-    assert [c["expectation"] for c in report["checks"]] == EXPECTATIONS
+    assert [c["expectation"] for c in report["checks"]] == EXPECTATIONS + ASSUME_ROLE_EXPECTATIONS
     assert (tmp_path / "message.enc").stat().st_size == 512
     steps = {s["step"]: s for s in report["steps"]}
     assert [steps[n]["kms_calls"] for n in ("4", "5", "6", "7")] == [1, 1, 1, 1]
@@ -102,10 +114,47 @@ def test_run_prints_each_step_the_checks_and_the_summary(
     out = capsys.readouterr().out
     for number in ("1", "2", "3", "4-5", "6", "7", "8", "9"):
         assert f"Step {number}. " in out
-    assert out.count("PASS  ") == 10
+    assert out.count("PASS  ") == 14
     assert "FAIL" not in out
     assert "Access matrix (from the deployed key policies):" in out
-    assert "Checks: 10/10 passed: all expectations met" in out
+    assert "Who reaches each key action (directly, or through sts:AssumeRole chains):" in out
+    assert "Separation of duties: holds." in out
+    assert "Checks: 14/14 passed: all expectations met" in out
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_the_administrator_playing_the_parties_fails_the_assume_role_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Breaks the property on purpose: the receiver workload's attempts go out as the sender
+    workload, who may assume SenderRole, so "receiver workload cannot assume SenderRole"
+    must fail with a real, allowed AssumeRole."""
+    from demo import checks
+
+    real = checks.assume_role_checks
+
+    def receiver_is_sender(**kwargs: Any) -> list[checks.CheckResult]:
+        return real(**{**kwargs, "receiver_workload": kwargs["sender_workload"]})
+
+    monkeypatch.setattr(checks, "assume_role_checks", receiver_is_sender)
+    code, report = run_json(tmp_path, capsys, "--format", "seed")
+    assert code == EXIT_EXPECTATION
+    failed = [c for c in report["checks"] if not c["passed"]]
+    assert [c["expectation"] for c in failed] == ["receiver workload cannot assume SenderRole"]
+    assert failed[0]["outcome"] == "ALLOWED"
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_without_workload_profiles_the_caller_is_refused_both_roles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The administrator can no longer play the parties: its own AssumeRole is refused."""
+    monkeypatch.delenv("KMS_SIGN_ENCRYPT_SENDER_PROFILE")
+    monkeypatch.delenv("KMS_SIGN_ENCRYPT_RECEIVER_PROFILE")
+    code = main(["run", "--workdir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "may not call sts:AssumeRole on arn:aws:iam::123456789012:role/SenderRole" in err
 
 
 @pytest.mark.usefixtures("endpoint_env")
@@ -142,7 +191,7 @@ def test_run_as_a_console_command_from_an_outputs_file(deployed_stack: Any, tmp_
             "--workdir",
             str(tmp_path),
         ],
-        env=deployed_stack.endpoint.subprocess_env(),
+        env=deployed_stack.subprocess_env(),
         capture_output=True,
         text=True,
         check=False,

@@ -25,7 +25,7 @@ def seed_steps(deployed_stack: Any, step: str, work: Path) -> subprocess.Complet
     # No skip: requirements-dev.txt installs the AWS CLI; a missing install step must fail.
     assert AWS_CLI.exists(), "the AWS CLI is missing from .venv: run `make setup`"
     outputs = deployed_stack.outputs
-    env = deployed_stack.endpoint.subprocess_env() | {
+    env = deployed_stack.subprocess_env() | {
         "SEED_STEP": step,
         "SEED_WORK_DIR": str(work),
         "SEED_SENDER_ROLE_ARN": outputs["SenderRoleArn"],

@@ -50,7 +50,7 @@ def test_envelope_send_and_receive_with_kms_call_counts(
         "cloudformation:DescribeStacks": 1,
         "kms:Encrypt": 1,
         "kms:Sign": 1,
-        "sts:AssumeRole": 1,
+        "sts:AssumeRole": 2,  # the sender workload's profile hop, then SenderRole
     }
     assert sent["principal"].endswith(":assumed-role/SenderRole/kms-sign-encrypt-demo-sender")
     received = cli_json(capsys, "receive", str(work / "m.enc"), "-o", str(work / "receiver"))
@@ -60,7 +60,7 @@ def test_envelope_send_and_receive_with_kms_call_counts(
         "kms:Decrypt": 1,
         "kms:GetPublicKey": 1,  # the sender's public key, for the evidence
         "kms:Verify": 1,
-        "sts:AssumeRole": 1,
+        "sts:AssumeRole": 2,  # the receiver workload's profile hop, then ReceiverRole
     }
     assert (work / "receiver" / "message.json").read_bytes() == MESSAGE
 
@@ -211,7 +211,10 @@ def test_kms_sign_and_verify_of_a_file_over_4096_bytes_go_by_digest(
     from demo import aws, kms
 
     caller = aws.open_caller_session(
-        profile=None, region=None, settings=aws.ClientSettings(), metrics=aws.CallMetrics()
+        profile=endpoint_env.profiles.sender.profile,
+        region=None,
+        settings=aws.ClientSettings(),
+        metrics=aws.CallMetrics(),
     )
     sender = aws.assume_role(caller, endpoint_env.outputs["SenderRoleArn"], party="sender")
     big = work / "big.bin"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+import keypolicy
+from keypolicy import Outcome
 from local_endpoint import authorization, trust_policy
 from local_endpoint.authorization import Caller, Denial, KmsRequest
-from local_endpoint.trust_policy import AssumeRoleRequest, TrustOutcome, TrustPolicyError
+from local_endpoint.trust_policy import TrustPolicyError
 
 ACCOUNT = "123456789012"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
@@ -91,61 +93,103 @@ def allow(principal, **condition) -> dict:
     return statement
 
 
+def request(external_id=None, caller=SENDER):
+    """(caller ARN, context) of an AssumeRole request, as the endpoint builds them."""
+    context = keypolicy.assume_role_context(caller.principal_arn, external_id=external_id)
+    return caller.arn, context
+
+
+SSO_ROLE = (
+    f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Ops_1"
+)
+SSO = Caller(
+    arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Ops_1/alice",
+    account=ACCOUNT,
+    role_arn=SSO_ROLE,
+)
+
+
 @pytest.mark.parametrize(
     ("policy", "request_", "outcome"),
     [
-        (trust(allow({"AWS": ROOT})), AssumeRoleRequest(SESSION, ACCOUNT), TrustOutcome.VIA_IAM),
-        (trust(allow({"AWS": ACCOUNT})), AssumeRoleRequest(SESSION, ACCOUNT), TrustOutcome.VIA_IAM),
-        (trust(allow({"AWS": ROLE})), AssumeRoleRequest(SESSION, ACCOUNT), TrustOutcome.ALLOW),
-        (trust(allow("*")), AssumeRoleRequest(SESSION, ACCOUNT), TrustOutcome.ALLOW),
+        (trust(allow({"AWS": ROOT})), request(), Outcome.VIA_IAM),
+        (trust(allow({"AWS": ACCOUNT})), request(), Outcome.VIA_IAM),
+        (trust(allow({"AWS": ROLE})), request(), Outcome.ALLOW),
+        (trust(allow("*")), request(), Outcome.ALLOW),
         (
             trust(allow({"AWS": "arn:aws:iam::444455556666:root"})),
-            AssumeRoleRequest(SESSION, ACCOUNT),
-            TrustOutcome.IMPLICIT_DENY,
+            request(),
+            Outcome.IMPLICIT_DENY,
         ),
         (
             trust(allow({"AWS": ROLE}), {**allow({"AWS": ROLE}), "Effect": "Deny"}),
-            AssumeRoleRequest(SESSION, ACCOUNT),
-            TrustOutcome.EXPLICIT_DENY,
+            request(),
+            Outcome.EXPLICIT_DENY,
         ),
         (
             trust(allow({"AWS": ROOT}, StringEquals={"sts:ExternalId": "x-1"})),
-            AssumeRoleRequest(SESSION, ACCOUNT, external_id="x-1"),
-            TrustOutcome.VIA_IAM,
+            request(external_id="x-1"),
+            Outcome.VIA_IAM,
         ),
         (
             trust(allow({"AWS": ROOT}, StringEquals={"sts:ExternalId": "x-1"})),
-            AssumeRoleRequest(SESSION, ACCOUNT),
-            TrustOutcome.IMPLICIT_DENY,
+            request(),
+            Outcome.IMPLICIT_DENY,
         ),
         (
             trust(allow({"AWS": ROOT}, ArnLike={"aws:PrincipalArn": "arn:aws:iam::*:role/Send*"})),
-            AssumeRoleRequest(SESSION, ACCOUNT),
-            TrustOutcome.VIA_IAM,
+            request(),
+            Outcome.VIA_IAM,
+        ),
+        (  # the default stack's trust: the account, pinned to one principal
+            trust(allow({"AWS": ROOT}, ArnEquals={"aws:PrincipalArn": ROLE})),
+            request(),
+            Outcome.VIA_IAM,
+        ),
+        (  # ... which the administrator does not satisfy, whatever its IAM policies say
+            trust(allow({"AWS": ROOT}, ArnEquals={"aws:PrincipalArn": ROLE})),
+            request(caller=ADMIN),
+            Outcome.IMPLICIT_DENY,
+        ),
+        (  # a role with a path: aws:PrincipalArn carries the path, not the session's view
+            trust(allow({"AWS": ROOT}, ArnEquals={"aws:PrincipalArn": SSO_ROLE})),
+            request(caller=SSO),
+            Outcome.VIA_IAM,
         ),
         (
             trust({**allow({"AWS": ROLE}), "Action": "sts:TagSession"}),
-            AssumeRoleRequest(SESSION, ACCOUNT),
-            TrustOutcome.IMPLICIT_DENY,
+            request(),
+            Outcome.IMPLICIT_DENY,
         ),
     ],
 )
 def test_trust_policy_outcomes(policy, request_, outcome) -> None:
-    assert trust_policy.evaluate(policy, request_) is outcome
+    caller, context = request_
+    assert trust_policy.decide_assume_role(policy, caller, context).outcome is outcome
+
+
+def test_tag_session_is_judged_by_the_same_engine() -> None:
+    policy = trust({**allow({"AWS": ROLE}), "Action": ["sts:AssumeRole", "sts:TagSession"]})
+    decision = keypolicy.decide_assume_role(policy, SESSION, action="sts:TagSession")
+    assert decision.outcome is Outcome.ALLOW
 
 
 @pytest.mark.parametrize(
     "statement",
     [
         {**allow({"AWS": ROOT}), "NotPrincipal": {"AWS": ROLE}},
-        allow({"AWS": ROOT}, StringEquals={"aws:SourceIp": "10.0.0.1"}),
+        allow({"AWS": ROOT}, StringEquals={"kms:EncryptionAlgorithm": "RSAES_OAEP_SHA_256"}),
         allow({"AWS": ROOT}, NumericLessThan={"sts:ExternalId": "3"}),
         {**allow({"AWS": ROOT}), "Effect": "Maybe"},
+        {**allow({"AWS": ROOT}), "Action": "kms:Decrypt"},
+        {**allow({"AWS": ROOT}), "Resource": "*"},
+        allow({"Federated": "cognito-identity.amazonaws.com"}),
     ],
 )
 def test_trust_policy_features_not_modelled_are_refused_loudly(statement) -> None:
+    caller, context = request()
     with pytest.raises(TrustPolicyError):
-        trust_policy.evaluate(trust(statement), AssumeRoleRequest(SESSION, ACCOUNT))
+        trust_policy.decide_assume_role(trust(statement), caller, context)
 
 
 @pytest.mark.parametrize(

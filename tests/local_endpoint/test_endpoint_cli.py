@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -46,7 +47,11 @@ def test_demo_reports_a_failing_phase_in_one_line(monkeypatch, tmp_path, capsys)
     outputs = tmp_path / "cdk-outputs.json"
 
     def fake_deploy(command, env, *, capture=False):
-        outputs.write_text("{}")
+        roles = {
+            "SenderRoleArn": "arn:aws:iam::123456789012:role/SenderRole",
+            "ReceiverRoleArn": "arn:aws:iam::123456789012:role/ReceiverRole",
+        }
+        outputs.write_text(json.dumps({"KmsSignEncryptStack": roles}))
         return ""
 
     monkeypatch.setattr(cli, "OUTPUTS_FILE", outputs)
@@ -59,12 +64,29 @@ def test_demo_reports_a_failing_phase_in_one_line(monkeypatch, tmp_path, capsys)
     )
     assert cli.main(["demo"]) == cli.EXIT_FAILED
     captured = capsys.readouterr()
-    assert "==> [1/4] Starting the local AWS endpoint" in captured.out
-    assert "==> [3/4] A step that fails" in captured.out
+    assert "==> [1/5] Starting the local AWS endpoint" in captured.out
+    assert "==> [3/5] Creating the two party workloads" in captured.out
+    assert "sender-workload: arn:aws:iam::123456789012:user/sender-workload -> " in captured.out
+    assert "==> [4/5] A step that fails" in captured.out
     (reason,) = [line for line in captured.err.splitlines() if line]
     assert (
         reason
         == "make demo: failed while running X: running X exited with 3 (see its output above)"
+    )
+
+
+def test_demo_fails_in_one_line_when_the_outputs_name_no_roles(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    outputs = tmp_path / "cdk-outputs.json"
+    monkeypatch.setattr(cli, "OUTPUTS_FILE", outputs)
+    monkeypatch.setattr(cli, "WORK_DIR", tmp_path)
+    monkeypatch.setattr(cli.cdk_cli, "run", lambda *a, **k: outputs.write_text("{}"))
+    assert cli.main(["demo"]) == cli.EXIT_FAILED
+    (reason,) = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert reason.startswith(
+        "make demo: failed while creating the sender and receiver workloads: cannot read the "
+        f"stack outputs in {outputs}:"
     )
 
 

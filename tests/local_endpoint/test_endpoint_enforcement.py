@@ -18,15 +18,8 @@ ECDSA = "ECDSA_SHA_512"
 
 
 def assume(deployed_stack, role_output: str, session: str = "tests") -> dict[str, str]:
-    sts = deployed_stack.endpoint.client("sts")
-    c = sts.assume_role(RoleArn=deployed_stack.outputs[role_output], RoleSessionName=session)[
-        "Credentials"
-    ]
-    return {
-        "aws_access_key_id": c["AccessKeyId"],
-        "aws_secret_access_key": c["SecretAccessKey"],
-        "aws_session_token": c["SessionToken"],
-    }
+    """A session of the role, assumed by its party's workload (the only one its trust admits)."""
+    return deployed_stack.party_credentials(role_output, session)
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,12 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def session_env(base: dict[str, str], role_arn: str) -> dict[str, str]:
+    """The role's session, assumed by its party's workload (the only one its trust admits)."""
+    profile = base["SEED_RECEIVER_PROFILE" if "Receiver" in role_arn else "SEED_SENDER_PROFILE"]
     answer = cli(
         base,
+        "--profile",
+        profile,
         "sts",
         "assume-role",
         "--role-arn",
@@ -51,7 +55,7 @@ def session_env(base: dict[str, str], role_arn: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def walkthrough(deployed_stack, tmp_path_factory) -> tuple[subprocess.CompletedProcess[str], Path]:
     work = tmp_path_factory.mktemp("seed")
-    env = deployed_stack.endpoint.subprocess_env() | {
+    env = deployed_stack.subprocess_env() | {
         "SEED_WORK_DIR": str(work),
         "SEED_SENDER_ROLE_ARN": deployed_stack.outputs["SenderRoleArn"],
         "SEED_RECEIVER_ROLE_ARN": deployed_stack.outputs["ReceiverRoleArn"],
@@ -86,9 +90,7 @@ def test_the_walkthrough_succeeds_with_aws_answers(walkthrough) -> None:
 
 def test_sender_decrypt_is_denied_in_aws_wording(deployed_stack, walkthrough) -> None:
     _, work = walkthrough
-    env = session_env(
-        deployed_stack.endpoint.subprocess_env(), deployed_stack.outputs["SenderRoleArn"]
-    )
+    env = session_env(deployed_stack.subprocess_env(), deployed_stack.outputs["SenderRoleArn"])
     answer = cli(
         env,
         "kms",
@@ -113,7 +115,7 @@ def test_sender_decrypt_is_denied_in_aws_wording(deployed_stack, walkthrough) ->
 
 
 def test_receiver_cannot_sign_and_sender_cannot_assume_receiver(deployed_stack) -> None:
-    base = deployed_stack.endpoint.subprocess_env()
+    base = deployed_stack.subprocess_env()
     receiver = session_env(base, deployed_stack.outputs["ReceiverRoleArn"])
     answer = cli(
         receiver,
@@ -146,7 +148,7 @@ def test_receiver_cannot_sign_and_sender_cannot_assume_receiver(deployed_stack) 
 
 def test_the_seed_as_written_fails_where_the_facts_file_says(deployed_stack) -> None:
     """The post's doubled colon is not a role ARN: AWS refuses it, and so does the endpoint."""
-    base = deployed_stack.endpoint.subprocess_env()
+    base = deployed_stack.subprocess_env()
     answer = cli(
         base,
         "sts",
@@ -178,7 +180,7 @@ def test_from_another_directory_it_leaves_no_temporary_files(deployed_stack, tmp
     temporary, elsewhere = tmp_path / "tmp", tmp_path / "cwd"
     temporary.mkdir()
     elsewhere.mkdir()
-    env = deployed_stack.endpoint.subprocess_env() | {
+    env = deployed_stack.subprocess_env() | {
         "TMPDIR": str(temporary),
         "SEED_SENDER_ROLE_ARN": deployed_stack.outputs["SenderRoleArn"],
         "SEED_RECEIVER_ROLE_ARN": deployed_stack.outputs["ReceiverRoleArn"],

@@ -43,10 +43,11 @@ CONFIGURED: Mapping[str, object] = {
     "sample:signingKeyAlias": "alias/team/sign",
     "sample:senderRoleName": "Sender",
     "sample:receiverRoleName": "Receiver",
-    "sample:trustedPrincipals": (
-        "arn:aws:iam::123456789012:role/Partner,arn:aws:iam::123456789012:user/alice"
+    "sample:senderPrincipals": (
+        '[{"arn": "arn:aws:iam::111122223333:role/PartnerSender", "externalId": "partner-4f1c"},'
+        ' "arn:aws:iam::123456789012:user/alice"]'
     ),
-    "sample:externalId": "partner-4f1c",
+    "sample:receiverPrincipals": '["arn:aws:iam::123456789012:role/path/Reader"]',
     "sample:adminPrincipals": '["arn:aws:iam::123456789012:role/KeyAdmin",'
     ' "arn:aws:iam::123456789012:role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1"]',
     "sample:keyRemoval": "destroy",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.app import cdk_json_context
-from stacks.config import ConfigError, KeyRemoval, StackConfig
+from stacks.config import ConfigError, KeyRemoval, PartyPrincipal, StackConfig
 
 ACCOUNT_ROOT = "arn:aws:iam::123456789012:root"
 
@@ -20,7 +20,16 @@ ALIAS_ALLOWED = (
     "not in the reserved alias/aws/ namespace"
 )
 ROLE_ALLOWED = "an IAM role name of 1-64 characters from A-Z a-z 0-9 +=,.@_-"
-EXTERNAL_ID_ALLOWED = "empty (no external id), or 2-1224 characters from A-Z a-z 0-9 +=,.@:/_-"
+EXTERNAL_ID_ALLOWED = "absent (no external id), or 2-1224 characters from A-Z a-z 0-9 +=,.@:/_-"
+PARTY_ALLOWED = (
+    "a list of IAM role or user ARNs (arn:aws:iam::123456789012:role/NAME or :user/NAME, not an "
+    'account root), each a string or {"arn": ARN, "externalId": ID}, as JSON or comma-separated'
+)
+ADMIN_ASSUMABLE = (
+    "principals that administrators cannot assume at will (not an SSO permission-set role, "
+    "OrganizationAccountAccessRole, AWSControlTowerExecution or a CDK bootstrap role)"
+)
+PARTNER = "arn:aws:iam::111122223333:role/PartnerSender"
 WINDOW_ALLOWED = "a whole number of days from 7 to 30"
 TAGS_ALLOWED = (
     "a JSON object of up to 50 string tags (keys 1-128 characters, values up to 256, letters, "
@@ -28,9 +37,9 @@ TAGS_ALLOWED = (
 )
 SETTINGS = (
     "sample:namePrefix, sample:encryptionKeyAlias, sample:signingKeyAlias, "
-    "sample:senderRoleName, sample:receiverRoleName, sample:trustedPrincipals, "
-    "sample:externalId, sample:adminPrincipals, sample:keyRemoval, sample:pendingWindowDays, "
-    "sample:tags, sample:bootstrapless"
+    "sample:senderRoleName, sample:receiverRoleName, sample:senderPrincipals, "
+    "sample:receiverPrincipals, sample:adminPrincipals, sample:keyRemoval, "
+    "sample:pendingWindowDays, sample:tags, sample:bootstrapless"
 )
 
 # (overrides on top of cdk.json, the exact message)
@@ -90,36 +99,88 @@ INVALID = {
         "sample:senderRoleName must be at most 64 characters including sample:namePrefix; "
         f"got '{'p' * 32}{'R' * 40}'",
     ),
-    "trusted-account-id-not-arn": (
-        {"sample:trustedPrincipals": "123456789012"},
-        f"sample:trustedPrincipals must be {PRINCIPALS_ALLOWED}; got '123456789012'",
+    "removed-trusted-principals": (
+        {"sample:trustedPrincipals": []},
+        "sample:trustedPrincipals is replaced by sample:senderPrincipals and "
+        "sample:receiverPrincipals (one trust per party, disjoint lists); got []",
     ),
-    "trusted-seed-doubled-colon": (
-        {"sample:trustedPrincipals": "arn:aws:iam::111122223333::role/SenderRole"},
-        f"sample:trustedPrincipals must be {PRINCIPALS_ALLOWED}; "
+    "removed-external-id": (
+        {"sample:externalId": "partner-7f3a"},
+        "sample:externalId is replaced by a per-principal externalId in sample:senderPrincipals "
+        'and sample:receiverPrincipals, e.g. [{"arn": "...", "externalId": "..."}]; '
+        "got 'partner-7f3a'",
+    ),
+    "party-account-id-not-arn": (
+        {"sample:senderPrincipals": "123456789012"},
+        f"sample:senderPrincipals must be {PARTY_ALLOWED}; got '123456789012'",
+    ),
+    "party-account-root": (
+        {"sample:receiverPrincipals": ACCOUNT_ROOT},
+        f"sample:receiverPrincipals must be {PARTY_ALLOWED}; got '{ACCOUNT_ROOT}'",
+    ),
+    "party-seed-doubled-colon": (
+        {"sample:senderPrincipals": "arn:aws:iam::111122223333::role/SenderRole"},
+        f"sample:senderPrincipals must be {PARTY_ALLOWED}; "
         "got 'arn:aws:iam::111122223333::role/SenderRole'",
     ),
-    "trusted-broken-json": (
-        {"sample:trustedPrincipals": '["arn:aws:iam::123456789012:root"'},
-        f"sample:trustedPrincipals must be {PRINCIPALS_ALLOWED}; "
-        """got '["arn:aws:iam::123456789012:root"'""",
+    "party-broken-json": (
+        {"sample:senderPrincipals": f'["{PARTNER}"'},
+        f"""sample:senderPrincipals must be {PARTY_ALLOWED}; got '["{PARTNER}"'""",
     ),
-    "trusted-json-object": (
-        {"sample:trustedPrincipals": '{"a": 1}'},
-        f"""sample:trustedPrincipals must be {PRINCIPALS_ALLOWED}; got '{{"a": 1}}'""",
+    "party-json-object": (
+        {"sample:senderPrincipals": '{"a": 1}'},
+        f"""sample:senderPrincipals must be {PARTY_ALLOWED}; got '{{"a": 1}}'""",
     ),
-    "trusted-duplicate": (
-        {"sample:trustedPrincipals": f"{ACCOUNT_ROOT},{ACCOUNT_ROOT}"},
-        "sample:trustedPrincipals must be a list without duplicates; "
-        "got 'arn:aws:iam::123456789012:root,arn:aws:iam::123456789012:root'",
+    "party-unknown-field": (
+        {"sample:senderPrincipals": [{"arn": PARTNER, "externalID": "abc"}]},
+        f"sample:senderPrincipals must be {PARTY_ALLOWED}; "
+        f"got {{'arn': '{PARTNER}', 'externalID': 'abc'}}",
+    ),
+    "party-duplicate": (
+        {"sample:senderPrincipals": f"{PARTNER},{PARTNER}"},
+        f"sample:senderPrincipals must be a list without duplicate ARNs; got '{PARTNER},{PARTNER}'",
+    ),
+    "party-in-both-lists": (
+        {"sample:senderPrincipals": [PARTNER], "sample:receiverPrincipals": [PARTNER]},
+        "sample:receiverPrincipals must be disjoint from sample:senderPrincipals (separation of "
+        "duties: one principal holding both roles could forge the sender's signature); "
+        f"got '{PARTNER}'",
+    ),
+    "party-the-other-party-role": (
+        {"sample:senderPrincipals": "arn:aws:iam::123456789012:role/ReceiverRole"},
+        "sample:senderPrincipals must be principals other than the stack's own SenderRole and "
+        "ReceiverRole (a party role trusting a party role joins the parties); "
+        "got 'arn:aws:iam::123456789012:role/ReceiverRole'",
+    ),
+    "party-sso-admin-role": (
+        {
+            "sample:receiverPrincipals": "arn:aws:iam::123456789012:role/aws-reserved/"
+            "sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+        },
+        f"sample:receiverPrincipals must be {ADMIN_ASSUMABLE}; got 'arn:aws:iam::123456789012:"
+        "role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_AdministratorAccess_"
+        "0123456789abcdef'",
+    ),
+    "party-organization-access-role": (
+        {"sample:senderPrincipals": "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole"},
+        f"sample:senderPrincipals must be {ADMIN_ASSUMABLE}; "
+        "got 'arn:aws:iam::123456789012:role/OrganizationAccountAccessRole'",
+    ),
+    "party-cdk-exec-role": (
+        {
+            "sample:senderPrincipals": "arn:aws:iam::123456789012:role/"
+            "cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1"
+        },
+        f"sample:senderPrincipals must be {ADMIN_ASSUMABLE}; got 'arn:aws:iam::123456789012:"
+        "role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1'",
     ),
     "external-id-too-short": (
-        {"sample:externalId": "x"},
-        f"sample:externalId must be {EXTERNAL_ID_ALLOWED}; got 'x'",
+        {"sample:senderPrincipals": [{"arn": PARTNER, "externalId": "x"}]},
+        f"sample:senderPrincipals externalId must be {EXTERNAL_ID_ALLOWED}; got 'x'",
     ),
     "external-id-with-space": (
-        {"sample:externalId": "partner id"},
-        f"sample:externalId must be {EXTERNAL_ID_ALLOWED}; got 'partner id'",
+        {"sample:receiverPrincipals": [{"arn": PARTNER, "externalId": "partner id"}]},
+        f"sample:receiverPrincipals externalId must be {EXTERNAL_ID_ALLOWED}; got 'partner id'",
     ),
     "admin-wildcard": (
         {"sample:adminPrincipals": "arn:aws:iam::123456789012:role/*"},
@@ -205,8 +266,8 @@ def test_cdk_json_defaults_are_the_seeds():
         signing_key_alias="alias/sample-sign-verify-key",
         sender_role_name="SenderRole",
         receiver_role_name="ReceiverRole",
-        trusted_principals=(),
-        external_id=None,
+        sender_principals=(),
+        receiver_principals=(),
         admin_principals=(),
         key_removal=KeyRemoval.RETAIN,
         pending_window_days=30,
@@ -224,14 +285,22 @@ def test_cdk_json_defaults_are_the_seeds():
         ("sample:bootstrapless", "true", "bootstrapless", True),
         ("sample:bootstrapless", "false", "bootstrapless", False),
         ("sample:keyRemoval", "destroy", "key_removal", KeyRemoval.DESTROY),
-        ("sample:externalId", "", "external_id", None),
-        ("sample:trustedPrincipals", "", "trusted_principals", ()),
-        ("sample:trustedPrincipals", "[]", "trusted_principals", ()),
+        ("sample:senderPrincipals", "", "sender_principals", ()),
+        ("sample:receiverPrincipals", "[]", "receiver_principals", ()),
         (
-            "sample:trustedPrincipals",
-            "arn:aws:iam::123456789012:root, arn:aws-cn:iam::123456789012:user/a",
-            "trusted_principals",
-            ("arn:aws:iam::123456789012:root", "arn:aws-cn:iam::123456789012:user/a"),
+            "sample:senderPrincipals",
+            "arn:aws:iam::123456789012:role/a, arn:aws-cn:iam::123456789012:user/b",
+            "sender_principals",
+            (
+                PartyPrincipal("arn:aws:iam::123456789012:role/a"),
+                PartyPrincipal("arn:aws-cn:iam::123456789012:user/b"),
+            ),
+        ),
+        (
+            "sample:receiverPrincipals",
+            f'[{{"arn": "{PARTNER}", "externalId": "partner-7f3a"}}]',
+            "receiver_principals",
+            (PartyPrincipal(PARTNER, "partner-7f3a"),),
         ),
         (
             "sample:adminPrincipals",
