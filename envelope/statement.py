@@ -26,6 +26,11 @@ _CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 CREATED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # after _CREATED matched: a date and time that exist
 _KEY_ID = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII without spaces, as in the header
 _SHA512_HEX = re.compile(r"[0-9a-f]{128}")
+# Every statement starts with these 12 bytes (the canonical form). The seed format's sender
+# refuses to sign, and its reader refuses to accept, a message.json that starts with them, so
+# a signature over a statement never counts as a seed message and no seed message is ever a
+# statement (docs/SECURITY.md, "One signing key, two formats").
+STATEMENT_PREFIX = b'{\n  "bytes": '
 _FORBIDDEN_NAME_CHARS = frozenset("/\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
 
 
@@ -76,6 +81,11 @@ def name_problem(name: object) -> str | None:
     if any(c in _FORBIDDEN_NAME_CHARS for c in name):
         return "must be a base name without '/', '\\' or control characters"
     return None
+
+
+def is_statement_like(message: bytes) -> bool:
+    """True if ``message`` starts like an envelope statement: never valid as a seed message."""
+    return bytes(message[: len(STATEMENT_PREFIX)]) == STATEMENT_PREFIX
 
 
 def manifest_line(sha512_hex: str, name: str) -> bytes:
