@@ -9,6 +9,7 @@ switches to blocking reads. Anything else is refused unless the caller asked for
 from __future__ import annotations
 
 import os
+import select
 import stat
 from pathlib import Path
 from typing import BinaryIO
@@ -48,16 +49,14 @@ def open_regular(path: Path | str, *, allow_stream: bool = False) -> BinaryIO:
             raise InputTypeError(file_kind(mode))
         if stat.S_ISFIFO(mode):
             # A stream was asked for. A FIFO opened non-blocking reads as ended while no
-            # writer is there yet, so open it again, blocking until the writer comes.
-            os.close(fd)
-            fd = -1
-            fd = os.open(path, flags & ~os.O_NONBLOCK)
-            again = os.fstat(fd)
-            if (again.st_dev, again.st_ino) != (info.st_dev, info.st_ino):
-                raise InputTypeError("a file that changed while it was being opened")
+            # writer has come yet; poll() reports it readable only once a writer has written
+            # or come and gone, after which blocking reads end exactly at the writer's end.
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            while not poller.poll():
+                pass
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb", buffering=0)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
+        os.close(fd)
         raise
