@@ -260,9 +260,7 @@ def _envelope_call(call: Any) -> Any:
     except envelope.EnvelopeAuthenticationError:
         raise AuthenticationError() from None
     except envelope.EnvelopeTooLargeError as exc:
-        raise OversizedError(
-            f"refused: {exc}; raise --max-bytes/--max-files to accept it"
-        ) from None
+        raise OversizedError(f"refused: {exc} (see --max-bytes, --max-files)") from None
     except envelope.NotAnEnvelopeError as exc:
         raise WrongFormatError(str(exc)) from None
     except envelope.OutputExistsError as exc:

@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 
 from envelope.keys import MAX_SIGNED_MESSAGE
-from envelope.statement import STATEMENT_PREFIX, is_statement_like
+from envelope.statement import is_statement_like
 
 SEED_PLAINTEXT_LIMIT = 446  # RSA_4096 OAEP with SHA-256: 512 - 2 * 32 - 2 bytes
 SEED_CIPHERTEXT_SIZE = 512  # RSA_4096: the ciphertext is always the modulus size
@@ -102,10 +102,10 @@ class StatementLikeMessageError(SeedFormatError):
 
     def __init__(self) -> None:
         super().__init__(
-            f"{MESSAGE_MEMBER} starts with {STATEMENT_PREFIX!r}, as every kms-envelope/v1 "
-            "statement does; the seed format refuses such messages so that the sender's "
-            "signatures in one format mean nothing in the other: reformat the message (for "
-            "example, another first member) or use --format envelope"
+            f"{MESSAGE_MEMBER} starts like a kms-envelope/v1 statement (a '{{', a newline, "
+            'two spaces, "bytes"); the seed format refuses such messages so that the '
+            "sender's signatures in one format mean nothing in the other: reformat the "
+            "message (for example, another first member) or use --format envelope"
         )
 
 
