@@ -114,6 +114,17 @@ def detect(source: Path, *, accept_seed: bool = False) -> Format:
     if size == 0:
         raise WrongFormatError(f"{source} is empty: not an encrypted message")
     kind = envelope.sniff(head, size)
+    first_line = head[: len(envelope.MAGIC)]
+    if (
+        kind != "envelope"
+        and first_line.startswith(b"kms-envelope/")
+        and first_line.endswith(b"\n")
+    ):
+        raise WrongFormatError(
+            f"{source}: unsupported envelope version "
+            f"{first_line.decode('ascii', 'replace').strip()!r}; this reader implements "
+            f"{envelope.FORMAT_ID}"
+        )
     if kind == "unknown":
         raise WrongFormatError(
             f"{source} is neither an envelope (starts with {envelope.MAGIC!r}) nor a "
