@@ -71,6 +71,9 @@ def _valid_name(raw: bytes) -> str | None:
     return name
 
 
+MAX_CHUNKS = 2**32  # FORMAT.md, "Limits": far inside AES-GCM's bound under one key
+
+
 def read(data: bytes, *, recipient_arn, rsa_private_key, sender_arn, sender_public_key) -> Opened:
     if not data.startswith(MAGIC):
         raise RejectedError("not an envelope")
@@ -109,7 +112,7 @@ def read(data: bytes, *, recipient_arn, rsa_private_key, sender_arn, sender_publ
 
     payload = data[header.pos :]
     pieces = [payload[i : i + SEALED] for i in range(0, len(payload), SEALED)]
-    if not pieces or len(pieces[-1]) < 17:
+    if not pieces or len(pieces[-1]) < 17 or len(pieces) > MAX_CHUNKS:
         raise RejectedError("authentication failure")
     aead = AESGCM(key)
     plain = bytearray()

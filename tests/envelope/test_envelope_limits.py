@@ -190,3 +190,27 @@ def test_past_the_descriptor_budget_files_are_named_and_still_correct(
         pattern(n, seed=n - 1) for n in range(1, 6)
     ]
     assert sorted(os.listdir(tmp_path / "out")) == [f"f{i}.bin" for i in range(5)]
+
+
+def test_the_independent_reader_enforces_the_chunk_limit_too(tmp_path: Path, parties, monkeypatch):
+    import independent_reader
+    from cryptography.hazmat.primitives import serialization
+    from envelope_testkit import SENDER, key_bytes
+
+    data = _seal(tmp_path, parties, [3 * CHUNK_SIZE + 10]).read_bytes()  # a valid 4 chunks
+
+    def read() -> object:
+        return independent_reader.read(
+            data,
+            recipient_arn=RECIPIENT,
+            rsa_private_key=serialization.load_pem_private_key(
+                key_bytes("fast_recipient.rsa2048.pem"), password=None
+            ),
+            sender_arn=SENDER,
+            sender_public_key=parties.signer._inner.verifier()._key,
+        )
+
+    assert read() is not None  # the control: within the real limit it opens
+    monkeypatch.setattr(independent_reader, "MAX_CHUNKS", 3)
+    with pytest.raises(independent_reader.RejectedError, match="authentication failure"):
+        read()
