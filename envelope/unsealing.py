@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import resource
 import stat
 import tempfile
 from collections.abc import Callable
@@ -133,6 +132,10 @@ def _open_anonymous(directory: Path) -> int | None:
 
 
 def _descriptor_budget() -> int:
+    try:
+        import resource  # POSIX only
+    except ImportError:  # pragma: no cover - no O_TMPFILE there either
+        return 0
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return MAX_FILES
