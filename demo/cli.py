@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
+import envelope
 from demo import commands
 from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
 from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
@@ -23,6 +27,38 @@ from demo.stack import DEFAULT_STACK_NAME
 PROG = "kms-sign-encrypt"
 DEBUG_VARIABLE = "KMS_SIGN_ENCRYPT_DEBUG"
 EXIT_INTERRUPTED = 130
+TERMINATING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised in the main thread like KeyboardInterrupt for SIGINT, so
+    every ``except BaseException``/``finally`` cleanup runs: staged and temporary files are
+    removed before the process exits (the default action would kill it on the spot)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    for other in TERMINATING_SIGNALS:  # a second signal must not interrupt the cleanup
+        signal.signal(other, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+@contextmanager
+def _signals_clean_up() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _terminate) for signum in TERMINATING_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +77,19 @@ def _attempts(text: str) -> int:
     if not low <= value <= high:
         raise argparse.ArgumentTypeError(f"must be {low}-{high}, got {value}")
     return value
+
+
+def _limit(what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number of {what}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        return value
+
+    return parse
 
 
 def _aws_options() -> argparse.ArgumentParser:
@@ -171,11 +220,30 @@ def build_parser() -> argparse.ArgumentParser:
     receive = sub.add_parser(
         "receive",
         parents=everything,
-        help="decrypt and verify a file as ReceiverRole (format detected)",
-        description="Decrypt and verify INPUT as ReceiverRole; write the verified files "
-        "into OUT_DIR only after everything verified.",
+        help="decrypt and verify a file as ReceiverRole (envelope; seed with --format seed)",
+        description="Decrypt and verify INPUT (a regular file) as ReceiverRole; write the "
+        "verified files into OUT_DIR only after everything verified. A seed-format file is "
+        "read only with --format seed: that format binds no recipient.",
     )
     receive.add_argument("input", type=Path, metavar="INPUT")
+    receive.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=commands.DEFAULT_FORMAT,
+        help="envelope (default), or seed to accept the seed format, which binds no recipient",
+    )
+    receive.add_argument(
+        "--max-bytes",
+        type=_limit("bytes"),
+        default=envelope.DEFAULT_MAX_BYTES,
+        help=f"refuse an envelope holding more file data (default {envelope.DEFAULT_MAX_BYTES})",
+    )
+    receive.add_argument(
+        "--max-files",
+        type=_limit("files"),
+        default=envelope.DEFAULT_MAX_FILES,
+        help=f"refuse an envelope holding more files (default {envelope.DEFAULT_MAX_FILES})",
+    )
     receive.add_argument("-o", "--out-dir", type=Path, default=Path("."), help="default: .")
     receive.add_argument(
         "--evidence",
@@ -238,7 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], Any] = args.handler
     try:
-        result = handler(args)
+        with _signals_clean_up():
+            result = handler(args)
+    except Terminated as exc:
+        _error(f"terminated by {exc}; no partial output was left behind")
+        return 128 + exc.signum
     except DemoError as exc:
         _error(str(exc))
         return exc.exit_code

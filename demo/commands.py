@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import envelope
 from demo import access, envelope_transfer, exchange, kms, offline, seed_transfer, walkthrough
 from demo.aws import (
     AwsSession,
@@ -20,7 +21,7 @@ from demo.aws import (
     assume_role,
     open_caller_session,
 )
-from demo.errors import EXIT_EXPECTATION, AuthenticationError, UsageError
+from demo.errors import EXIT_EXPECTATION, AuthenticationError, UsageError, WrongFormatError
 from demo.files import read_input, staged_outputs
 from demo.progress import Progress
 from demo.stack import ALL_FIELDS, ResourceOptions, Resources, discover
@@ -163,7 +164,12 @@ def send_command(args: argparse.Namespace) -> Result:
 
 
 def receive_command(args: argparse.Namespace) -> Result:
-    kind = exchange.detect(args.input)  # before any AWS call: wrong input fails fast
+    # Before any AWS call: a wrong input, or a seed file without --format seed, fails fast.
+    kind = exchange.detect(args.input, accept_seed=args.format == "seed")
+    if args.format == "seed" and kind != "seed":
+        raise WrongFormatError(
+            f"{args.input} is an envelope, not a seed-format message: drop --format seed"
+        )
     sender_key = _read_pem(args.sender_public_key)
     if kind == "seed" and sender_key is not None:
         raise UsageError("--sender-public-key works with the envelope format only")
@@ -171,7 +177,7 @@ def receive_command(args: argparse.Namespace) -> Result:
     receiver, resources = _session_for(args, metrics, "receiver", "encryption_key", "signing_key")
     if kind == "seed":
         received = seed_transfer.receive_seed(
-            receiver, resources, args.input, args.out_dir, force=args.force
+            receiver, resources, args.input, args.out_dir, force=args.force, accept_seed_format=True
         )
     else:
         evidence_dir = None if args.no_evidence else args.evidence or args.out_dir / "evidence"
@@ -185,13 +191,20 @@ def receive_command(args: argparse.Namespace) -> Result:
             verify_offline=sender_key is not None,
             force=args.force,
             progress=_progress(args, "opening", args.input.stat().st_size),
+            limits=envelope.ReceiveLimits(max_bytes=args.max_bytes, max_files=args.max_files),
         )
     _say(args, f"verified {args.input} ({kind} format), signed by {received.sender_key_id}")
+    if kind == "seed":
+        _say(args, f"  warning: {exchange.SEED_BINDS_NO_RECIPIENT}")
     for path in received.outputs:
         _say(args, f"  wrote {_shown(path)}")
     if received.evidence:
         _say(args, f"  evidence in {received.evidence[0].parent} (see VERIFY.txt there)")
-    return Result({**received.as_dict(), "principal": receiver.principal, **metrics.snapshot()})
+    document = {**received.as_dict(), "principal": receiver.principal, **metrics.snapshot()}
+    if kind == "seed":
+        document["recipient_bound"] = False
+        document["warning"] = exchange.SEED_BINDS_NO_RECIPIENT
+    return Result(document)
 
 
 def public_keys_command(args: argparse.Namespace) -> Result:

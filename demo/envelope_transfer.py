@@ -21,6 +21,7 @@ from demo.errors import (
     AccessDeniedError,
     AuthenticationError,
     InputRefusedError,
+    OversizedError,
     UsageError,
     WrongFormatError,
 )
@@ -29,6 +30,8 @@ from demo.files import check_free, check_not_directory, writing_into
 from demo.progress import DirectoryWatcher, Progress
 from demo.stack import Resources
 from envelope.format import read_header
+
+PRIVATE_DIR_MODE = 0o700
 
 
 def _no_progress() -> Progress:
@@ -142,11 +145,14 @@ def receive_envelope(
     verify_offline: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    limits: envelope.ReceiveLimits | None = None,
 ) -> Received:
     """Unseal into a private staging directory, export evidence there, then move it all out.
 
     1 Decrypt and 1 Verify (0 Verify with ``verify_offline`` and the sender's public key).
-    Nothing reaches ``out_dir`` unless every check passed.
+    Nothing reaches ``out_dir`` unless every check passed. ``limits`` bounds what the
+    envelope may write before its signature is checked (``envelope.ReceiveLimits``).
+    Every file and directory written is private: files 0600, directories 0700.
     """
     signing_arn = key_arn(resources.signing_key_arn, "--signing-key", resources.signing_key)
     encryption_arn = key_arn(
@@ -176,11 +182,22 @@ def receive_envelope(
     progress = progress or _no_progress()
     with _staging_dir(out_dir) as staging:
         files_dir = staging / "files"
-        files_dir.mkdir()
-        with DirectoryWatcher(files_dir, progress):
+        files_dir.mkdir(mode=PRIVATE_DIR_MODE)
+        try:
             unsealed = _envelope_call(
-                lambda: envelope.unseal(source, files_dir, unwrapper=unwrapper, verifier=verifier)
+                lambda: envelope.unseal(
+                    source,
+                    files_dir,
+                    unwrapper=unwrapper,
+                    verifier=verifier,
+                    limits=limits,
+                    on_progress=progress.advance,  # anonymous temp files: nothing to watch
+                )
             )
+        except BaseException:
+            progress.abort()
+            raise
+        progress.finish()
         evidence: list[Path] = []
         staged_evidence = staging / "evidence"
         if evidence_dir is not None:
@@ -242,6 +259,8 @@ def _envelope_call(call: Any) -> Any:
         return call()
     except envelope.EnvelopeAuthenticationError:
         raise AuthenticationError() from None
+    except envelope.EnvelopeTooLargeError as exc:
+        raise OversizedError(f"refused: {exc} (see --max-bytes, --max-files)") from None
     except envelope.NotAnEnvelopeError as exc:
         raise WrongFormatError(str(exc)) from None
     except envelope.OutputExistsError as exc:

@@ -61,6 +61,10 @@ class WrongFormatError(InputRefusedError):
     """The file is neither an envelope nor a seed-format message."""
 
 
+class SeedNotAcceptedError(WrongFormatError):
+    """A seed-format message, which binds no recipient, given without the explicit opt-in."""
+
+
 class OversizedError(InputRefusedError):
     """The input exceeds a documented limit."""
 

@@ -9,21 +9,30 @@ ReceiverRole, verifies, and only then writes anything. Two formats, one module e
   446 bytes.
 
 ``detect`` tells them apart by the first bytes (``envelope.sniff``), before any AWS call.
+The seed format binds no recipient (anyone holding a seed message signed by the sender can
+re-encrypt it to any receiver), so it is read only when asked for: ``accept_seed=True``
+(``receive --format seed``); otherwise a seed-format file is refused as one.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import envelope
 from demo import seed
-from demo.errors import UsageError, WrongFormatError
+from demo.errors import SeedNotAcceptedError, UsageError, WrongFormatError
+from envelope.inputs import InputTypeError, open_regular
 
 Format = Literal["envelope", "seed"]
 FORMATS: tuple[Format, ...] = ("envelope", "seed")
 SNIFF_BYTES = 512 + 1
+SEED_BINDS_NO_RECIPIENT = (
+    "the seed format binds no recipient: anyone holding a seed message signed by this "
+    "sender could have re-encrypted it to you"
+)
 
 
 @dataclass(frozen=True)
@@ -85,23 +94,47 @@ def key_arn(arn: str | None, option: str, alias: str) -> str:
     return arn
 
 
-def detect(source: Path) -> Format:
-    """Which format ``source`` is in, from its size and first bytes; refuses anything else."""
+def detect(source: Path, *, accept_seed: bool = False) -> Format:
+    """Which format ``source`` is in, from its size and first bytes; refuses anything else,
+    and a seed-format message unless ``accept_seed`` (it binds no recipient: a downgrade).
+
+    The input must be a regular file: its type is checked on a non-blocking open, so a FIFO
+    with no writer, a device or a socket is refused at once instead of hanging.
+    """
     try:
-        size = source.stat().st_size
-        with source.open("rb") as handle:
+        with open_regular(source) as handle:
+            size = os.fstat(handle.fileno()).st_size
             head = handle.read(SNIFF_BYTES)
     except FileNotFoundError:
         raise UsageError(f"input {source} not found") from None
+    except InputTypeError as exc:
+        raise UsageError(f"input {source} {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror}") from None
     if size == 0:
         raise WrongFormatError(f"{source} is empty: not an encrypted message")
     kind = envelope.sniff(head, size)
+    first_line = head[: len(envelope.MAGIC)]
+    if (
+        kind != "envelope"
+        and first_line.startswith(b"kms-envelope/")
+        and first_line.endswith(b"\n")
+    ):
+        raise WrongFormatError(
+            f"{source}: unsupported envelope version "
+            f"{first_line.decode('ascii', 'replace').strip()!r}; this reader implements "
+            f"{envelope.FORMAT_ID}"
+        )
     if kind == "unknown":
         raise WrongFormatError(
             f"{source} is neither an envelope (starts with {envelope.MAGIC!r}) nor a "
             f"seed-format message (exactly {seed.SEED_CIPHERTEXT_SIZE} bytes); it has "
             f"{size} bytes"
+        )
+    if kind == "seed" and not accept_seed:
+        raise SeedNotAcceptedError(
+            f"{source} is a seed-format message (a bare {seed.SEED_CIPHERTEXT_SIZE}-byte "
+            "RSA-OAEP ciphertext), which binds no recipient and is not read by default: "
+            "pass --format seed if you expect one from this sender"
         )
     return kind

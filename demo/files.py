@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from demo.errors import UsageError
+from envelope.inputs import InputTypeError, open_regular
 
 OUTPUT_MODE = 0o600  # plaintexts are confidential; signatures and keys get the same default
 MAX_INPUT_BYTES_FOR_MEMORY = 64 * 1024 * 1024
@@ -109,12 +110,14 @@ def staged_outputs(*, force: bool = False) -> Iterator[StagedOutputs]:
 def read_input(path: Path, *, limit: int = MAX_INPUT_BYTES_FOR_MEMORY) -> bytes:
     """A whole (small) input file, with a clear error if missing or over ``limit``."""
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:  # a FIFO or device is refused, never waited on
             data = handle.read(limit + 1)
     except FileNotFoundError:
         raise UsageError(f"input {path} not found") from None
     except IsADirectoryError:
         raise UsageError(f"input {path} is a directory, not a file") from None
+    except InputTypeError as exc:
+        raise UsageError(f"input {path} {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     if len(data) > limit:

@@ -21,6 +21,7 @@ import zlib
 from dataclasses import dataclass
 
 from envelope.keys import MAX_SIGNED_MESSAGE
+from envelope.statement import is_statement_like
 
 SEED_PLAINTEXT_LIMIT = 446  # RSA_4096 OAEP with SHA-256: 512 - 2 * 32 - 2 bytes
 SEED_CIPHERTEXT_SIZE = 512  # RSA_4096: the ciphertext is always the modulus size
@@ -66,6 +67,8 @@ def bundle(message: bytes, signature: bytes) -> bytes:
 
     Deterministic (mtime 0, no owner names) so the same input gives the same bytes.
     """
+    if is_statement_like(message):
+        raise StatementLikeMessageError()
     if len(message) > MAX_MESSAGE_BYTES:
         raise SeedFormatError(
             f"{MESSAGE_MEMBER} must be at most {MAX_MESSAGE_BYTES} bytes (KMS RAW signing), "
@@ -93,8 +96,24 @@ def check_fits(archive: bytes) -> bytes:
     return archive
 
 
+class StatementLikeMessageError(SeedFormatError):
+    """message.json starts like an envelope statement: one signing key signs both formats, so
+    a seed message may never be readable as a statement (docs/SECURITY.md)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"{MESSAGE_MEMBER} starts like a kms-envelope/v1 statement (a '{{', a newline, "
+            'two spaces, "bytes"); the seed format refuses such messages so that the '
+            "sender's signatures in one format mean nothing in the other: reformat the "
+            "message (for example, another first member) or use --format envelope"
+        )
+
+
 def precheck(message: bytes) -> None:
-    """Refuse before any KMS call what cannot fit even with an empty signature."""
+    """Refuse before any KMS call what cannot fit even with an empty signature, and a message
+    that starts like an envelope statement (cross-protocol separation)."""
+    if is_statement_like(message):
+        raise StatementLikeMessageError()
     if len(message) > MAX_MESSAGE_BYTES:
         raise SeedTooLargeError(len(message), "the message alone is")
     archive = bundle(message, b"")
@@ -170,4 +189,6 @@ def unbundle(archive: bytes) -> SeedBundle:
             f"the seed archive lacks {' and '.join(missing)}: it must hold exactly "
             f"{MESSAGE_MEMBER} and {SIGNATURE_MEMBER}"
         )
+    if is_statement_like(found[MESSAGE_MEMBER]):
+        raise StatementLikeMessageError()
     return SeedBundle(message=found[MESSAGE_MEMBER], signature=found[SIGNATURE_MEMBER])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from demo import kms, seed
 from demo.aws import AwsSession
-from demo.errors import AuthenticationError, InputRefusedError, OversizedError, WrongFormatError
+from demo.errors import AuthenticationError, OversizedError, SeedNotAcceptedError, WrongFormatError
 from demo.exchange import Received, Sent
 from demo.files import check_free, read_input, staged_outputs
 from demo.stack import Resources
@@ -20,6 +20,8 @@ def sign_message(sender: AwsSession, resources: Resources, message: bytes) -> by
     """KMS Sign of message.json, after refusing what cannot fit the format at all."""
     try:
         seed.precheck(message)
+    except seed.StatementLikeMessageError as exc:
+        raise WrongFormatError(str(exc)) from None
     except seed.SeedFormatError as exc:
         raise OversizedError(str(exc)) from None
     return kms.sign(sender, resources.signing_key, message)
@@ -39,7 +41,13 @@ def bundle_and_encrypt(
 def decrypt_and_unbundle(
     receiver: AwsSession, resources: Resources, ciphertext: bytes
 ) -> seed.SeedBundle:
-    """KMS Decrypt and safe unpacking in memory. NOT yet authenticated: verify next."""
+    """KMS Decrypt and safe unpacking in memory. NOT yet authenticated: verify next.
+
+    Every failure after the Decrypt is the one opaque ``AuthenticationError``, the same as a
+    ciphertext that does not decrypt: anyone can encrypt to the receiver, so a precise reason
+    ("not a gzip stream") would make the receiver an oracle on its own key (issue 9). That
+    includes a message.json that starts like an envelope statement (cross-protocol use).
+    """
     if len(ciphertext) != seed.SEED_CIPHERTEXT_SIZE:
         raise WrongFormatError(
             f"a seed-format message is exactly {seed.SEED_CIPHERTEXT_SIZE} bytes, "
@@ -48,8 +56,8 @@ def decrypt_and_unbundle(
     archive = kms.decrypt(receiver, resources.encryption_key, ciphertext)
     try:
         return seed.unbundle(archive)
-    except seed.SeedFormatError as exc:
-        raise InputRefusedError(f"refused: {exc}") from None
+    except seed.SeedFormatError:
+        raise AuthenticationError() from None
 
 
 def verify_bundle(receiver: AwsSession, resources: Resources, bundle: seed.SeedBundle) -> None:
@@ -124,8 +132,22 @@ def open_seed(receiver: AwsSession, resources: Resources, ciphertext: bytes) -> 
 
 
 def receive_seed(
-    receiver: AwsSession, resources: Resources, source: Path, out_dir: Path, *, force: bool
+    receiver: AwsSession,
+    resources: Resources,
+    source: Path,
+    out_dir: Path,
+    *,
+    force: bool,
+    accept_seed_format: bool = False,
 ) -> Received:
+    """Decrypt, verify and write message.json + message.sig. The seed format binds no
+    recipient, so the caller must say it accepts that: ``accept_seed_format=True``."""
+    if not accept_seed_format:
+        raise SeedNotAcceptedError(
+            "the seed format binds no recipient (anyone holding a seed message signed by the "
+            "sender can re-encrypt it to you): pass accept_seed_format=True (--format seed) "
+            "to read it anyway"
+        )
     ciphertext = read_input(source, limit=seed.SEED_CIPHERTEXT_SIZE + 1)
     for name in seed.MEMBER_ORDER:  # an existing output fails before any KMS call
         check_free(out_dir / name, force=force)

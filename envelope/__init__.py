@@ -3,7 +3,8 @@
 Public API::
 
     seal(files, destination, signer=..., wrapper=...) -> SealResult      # 1 sign + 1 wrap
-    unseal(source, out_dir, unwrapper=..., verifier=...) -> Unsealed       # 1 unwrap + 1 verify
+    unseal(source, out_dir, unwrapper=..., verifier=..., limits=ReceiveLimits(...))
+        -> Unsealed                                                          # 1 unwrap + 1 verify
     export_evidence(unsealed, evidence_dir, sender_public_key=...)
     sniff(first_bytes, total_size=None) -> "envelope" | "seed" | "unknown"
 
@@ -14,6 +15,7 @@ from envelope.errors import (
     AUTHENTICATION_FAILED,
     EnvelopeAuthenticationError,
     EnvelopeError,
+    EnvelopeTooLargeError,
     EnvelopeUsageError,
     MalformedHeaderError,
     NotAnEnvelopeError,
@@ -23,6 +25,7 @@ from envelope.errors import (
 )
 from envelope.evidence import export_evidence
 from envelope.format import FORMAT_ID, MAGIC, sniff
+from envelope.inputs import InputTypeError
 from envelope.keys import (
     ENCRYPTION_ALGORITHM,
     SIGNING_ALGORITHM,
@@ -38,17 +41,28 @@ from envelope.keys import (
 )
 from envelope.sealing import PlainFile, SealResult, seal
 from envelope.statement import Statement
-from envelope.unsealing import ReceivedFile, Unsealed, unseal
+from envelope.unsealing import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_FILES,
+    ReceivedFile,
+    ReceiveLimits,
+    Unsealed,
+    unseal,
+)
 
 __all__ = [
     "AUTHENTICATION_FAILED",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_FILES",
     "ENCRYPTION_ALGORITHM",
     "FORMAT_ID",
     "MAGIC",
     "SIGNING_ALGORITHM",
     "EnvelopeAuthenticationError",
     "EnvelopeError",
+    "EnvelopeTooLargeError",
     "EnvelopeUsageError",
+    "InputTypeError",
     "KeyMaterialError",
     "KeyUnwrapper",
     "KeyWrapper",
@@ -60,6 +74,7 @@ __all__ = [
     "PrivateKeyUnwrapper",
     "PublicKeyVerifier",
     "PublicKeyWrapper",
+    "ReceiveLimits",
     "ReceivedFile",
     "SealResult",
     "SignatureVerifier",

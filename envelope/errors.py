@@ -58,6 +58,11 @@ class OutputExistsError(EnvelopeUsageError, FileExistsError):
     """An output file would be overwritten."""
 
 
+class EnvelopeTooLargeError(EnvelopeUsageError):
+    """The envelope exceeds a receive limit (total bytes, file count) or the format's chunk
+    limit. Decided from the input's size before the unwrap, or from authenticated records."""
+
+
 AUTHENTICATION_FAILED = "cannot be authenticated: file may be corrupted or tampered with"
 
 
@@ -72,6 +77,7 @@ __all__ = [
     "AUTHENTICATION_FAILED",
     "EnvelopeAuthenticationError",
     "EnvelopeError",
+    "EnvelopeTooLargeError",
     "EnvelopeUsageError",
     "MalformedHeaderError",
     "NotAnEnvelopeError",

@@ -53,10 +53,14 @@ these names would pose as part of the bundle, e.g. a sender's own ``sender.pem``
 COPY_BLOCK = 1 << 20
 
 
+FILE_MODE = 0o600  # the evidence holds copies of the received plaintext: as private as they
+DIR_MODE = 0o700
+
+
 def _write_new(path: Path, data: bytes | Path) -> None:
     """Create ``path`` exclusively (O_EXCL: never overwrites, never follows a symlink)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
     except FileExistsError:
         raise OutputExistsError(f"evidence file {str(path)!r} already exists") from None
     with os.fdopen(fd, "wb") as out:
@@ -70,10 +74,10 @@ def _write_new(path: Path, data: bytes | Path) -> None:
 def export_evidence(
     unsealed: Unsealed, evidence_dir: Path, *, sender_public_key: bytes | None = None
 ) -> list[Path]:
-    """Write the evidence into ``evidence_dir`` (created if missing). Every file is created
-    new: nothing is overwritten and no symlink is followed; on failure the files written so far
-    are removed. Received files already in ``evidence_dir`` are not copied again. Returns the
-    paths."""
+    """Write the evidence into ``evidence_dir`` (created, mode 0700, if missing). Every file
+    is created new, mode 0600 like the received files it copies: nothing is overwritten and no
+    symlink is followed; on failure the files written so far are removed. Received files
+    already in ``evidence_dir`` are not copied again. Returns the paths."""
     evidence_dir = Path(evidence_dir)
     for received in unsealed.files:
         if received.name in EVIDENCE_NAMES:
@@ -87,7 +91,9 @@ def export_evidence(
         if not verifier.verify(unsealed.statement_bytes, unsealed.signature):
             raise EnvelopeUsageError("sender_public_key does not verify this statement")
         pem = verifier.public_key_pem()
-    evidence_dir.mkdir(parents=True, exist_ok=True)
+    if not evidence_dir.exists():
+        evidence_dir.parent.mkdir(parents=True, exist_ok=True)
+        evidence_dir.mkdir(mode=DIR_MODE)
     contents: dict[str, bytes | Path] = {
         STATEMENT_FILE: unsealed.statement_bytes,
         SIGNATURE_FILE: unsealed.signature,

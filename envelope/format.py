@@ -29,6 +29,10 @@ HEADER_MAX = MAGIC_SIZE + 2 * LENGTH_SIZE + KEY_ID_MAX + max(WRAPPED_KEY_SIZES) 
 
 PAYLOAD_KEY_INFO = b"kms-envelope/v1 payload key"
 
+# At most 2^32 chunks of 64 KiB (2^48 bytes, 256 TiB) under one payload key: 2^44 AES blocks,
+# far inside AES-GCM's bound (NIST SP 800-38D; about 2^64 blocks is where it breaks down).
+MAX_CHUNKS = 1 << 32
+
 SEED_MESSAGE_SIZE = 512  # the seed: a bare RSA_4096 OAEP ciphertext of a tar.gz
 
 Kind = Literal["envelope", "seed", "unknown"]

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import envelope.format as header_format
 from envelope.errors import EnvelopeUsageError, OutputExistsError
 from envelope.format import (
     DATA_KEY_SIZE,
@@ -39,7 +40,7 @@ from envelope.statement import (
     manifest_line,
     name_problem,
 )
-from envelope.stream import EncryptWriter
+from envelope.stream import CHUNK_SIZE, EncryptWriter
 from envelope.workers import Worker, write_all
 
 
@@ -84,7 +85,18 @@ def _inputs(files: Sequence[Path | PlainFile]) -> list[PlainFile]:
         if not Path(plain.path).is_file():
             raise EnvelopeUsageError(f"input {str(plain.path)!r} is not a regular file")
         result.append(plain)
+    _check_chunk_limit(sum(Path(p.path).stat().st_size for p in result), len(result))
     return result
+
+
+def _check_chunk_limit(total: int, files: int) -> None:
+    """The record stream must fit the format's MAX_CHUNKS chunks (docs/FORMAT.md, Limits)."""
+    records = total + files * (1 + 2 + 255 + 8) + 1 + 2 + MAX_STATEMENT + 2 + SIGNATURE_MAX
+    if records > header_format.MAX_CHUNKS * CHUNK_SIZE:
+        raise EnvelopeUsageError(
+            f"{total} bytes in {files} files exceed the format's limit of "
+            f"{header_format.MAX_CHUNKS} chunks of {CHUNK_SIZE} bytes"
+        )
 
 
 def _stream_file(

@@ -26,6 +26,11 @@ _CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 CREATED_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # after _CREATED matched: a date and time that exist
 _KEY_ID = re.compile(r"[\x21-\x7e]{1,512}")  # printable ASCII without spaces, as in the header
 _SHA512_HEX = re.compile(r"[0-9a-f]{128}")
+# Every statement starts with these 12 bytes (the canonical form). The seed format's sender
+# refuses to sign, and its reader refuses to accept, a message.json that starts with them, so
+# a signature over a statement never counts as a seed message and no seed message is ever a
+# statement (docs/SECURITY.md, "One signing key, two formats").
+STATEMENT_PREFIX = b'{\n  "bytes": '
 _FORBIDDEN_NAME_CHARS = frozenset("/\\") | {chr(c) for c in range(0x20)} | {"\x7f"}
 
 
@@ -78,16 +83,42 @@ def name_problem(name: object) -> str | None:
     return None
 
 
+def is_statement_like(message: bytes) -> bool:
+    """True if ``message`` starts like an envelope statement: never valid as a seed message."""
+    return bytes(message[: len(STATEMENT_PREFIX)]) == STATEMENT_PREFIX
+
+
 def manifest_line(sha512_hex: str, name: str) -> bytes:
     """One line in ``sha512sum`` format: hex digest, two spaces, name, newline."""
     return f"{sha512_hex}  {name}\n".encode()
 
 
-def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    keys = [k for k, _ in pairs]
-    if len(keys) != len(set(keys)):
-        raise ValueError("duplicate key")
-    return dict(pairs)
+# The bounded reader. The canonical form is one fixed template, so the statement is read by
+# matching that template, not by a general JSON parser: no recursion, no number longer than
+# 20 digits, no escape but \\" and \\\\, no member name but the seven, each once, in order. A
+# general parser faced attacker bytes here (anyone can encrypt to the reader) and crashed
+# on deep nesting (RecursionError); this one has nothing that grows with the input.
+U64_MAX = (1 << 64) - 1
+_STRING = r'"((?:[\x21\x23-\x5b\x5d-\x7e]|\\["\\]){1,512})"'
+_INTEGER = r"(0|[1-9][0-9]{0,19})"
+_CANONICAL = re.compile(
+    (
+        r"\{\n"
+        rf'  "bytes": {_INTEGER},\n'
+        rf'  "created": {_STRING},\n'
+        rf'  "files": {_INTEGER},\n'
+        rf'  "format": {_STRING},\n'
+        rf'  "manifest_sha512": {_STRING},\n'
+        rf'  "recipient": {_STRING},\n'
+        rf'  "sender": {_STRING}\n'
+        r"\}\n"
+    ).encode("ascii")
+)
+_ESCAPE = re.compile(rb'\\(["\\])')
+
+
+def _unescape(raw: bytes) -> str:
+    return _ESCAPE.sub(rb"\1", raw).decode("ascii")
 
 
 def parse_statement(data: bytes) -> Statement:
@@ -95,30 +126,38 @@ def parse_statement(data: bytes) -> Statement:
 
     The bytes must be exactly the canonical form ``Statement.to_json`` writes: with one
     byte string per meaning, what a judge reads in the evidence is what the reader checked,
-    whatever JSON parser the judge uses.
+    whatever JSON parser the judge uses. Bounded: the input is at most ``MAX_STATEMENT``
+    bytes and is matched against the fixed template in one linear pass; any input, however
+    hostile, gives a ``Statement`` or ``EnvelopeAuthenticationError`` and nothing else.
     """
+    if not isinstance(data, bytes | bytearray) or not 0 < len(data) <= MAX_STATEMENT:
+        raise EnvelopeAuthenticationError()
+    match = _CANONICAL.fullmatch(bytes(data))
+    if match is None:
+        raise EnvelopeAuthenticationError()
+    size, created, files, format_id, manifest, recipient, sender = match.groups()
+    values = {
+        "bytes": int(size),  # at most 20 ASCII digits (the pattern)
+        "created": _unescape(created),
+        "files": int(files),
+        "format": _unescape(format_id),
+        "manifest_sha512": _unescape(manifest),
+        "recipient": _unescape(recipient),
+        "sender": _unescape(sender),
+    }
+    if values["bytes"] > U64_MAX or values["files"] > MAX_FILES:
+        raise EnvelopeAuthenticationError()
+    if not _CREATED.fullmatch(values["created"]) or not _SHA512_HEX.fullmatch(
+        values["manifest_sha512"]
+    ):
+        raise EnvelopeAuthenticationError()
     try:
-        if len(data) > MAX_STATEMENT:
-            raise ValueError("too long")
-        obj = json.loads(data.decode("ascii"), object_pairs_hook=_reject_duplicates)
-        if not isinstance(obj, dict) or set(obj) != STATEMENT_KEYS:
-            raise ValueError("keys")
-        for key in ("format", "sender", "recipient", "created", "manifest_sha512"):
-            if not isinstance(obj[key], str):
-                raise ValueError(key)
-        for key in ("files", "bytes"):
-            if type(obj[key]) is not int or obj[key] < 0:
-                raise ValueError(key)
-        if not _CREATED.fullmatch(obj["created"]) or not _SHA512_HEX.fullmatch(
-            obj["manifest_sha512"]
-        ):
-            raise ValueError("pattern")
-        datetime.strptime(obj["created"], CREATED_FORMAT)  # a real time: ValueError if not
-        if key_id_problem(obj["sender"]) or key_id_problem(obj["recipient"]):
-            raise ValueError("key id")
-        statement = Statement(**obj)
-        if statement.to_json() != data:
-            raise ValueError("not canonical")
-        return statement
-    except (ValueError, UnicodeDecodeError, TypeError):
+        datetime.strptime(values["created"], CREATED_FORMAT)  # a real time: ValueError if not
+    except ValueError:
         raise EnvelopeAuthenticationError() from None
+    if key_id_problem(values["sender"]) or key_id_problem(values["recipient"]):
+        raise EnvelopeAuthenticationError()
+    statement = Statement(**values)
+    if statement.to_json() != data:  # belt and braces: the template is the canonical form
+        raise EnvelopeAuthenticationError()
+    return statement

@@ -47,7 +47,9 @@ def test_a_message_made_by_the_seeds_cli_steps_is_received(
     assert (tmp_path / "message.enc").stat().st_size == 512
     out = tmp_path / "received"
     out.mkdir()
-    code = main(["receive", str(tmp_path / "message.enc"), "-o", str(out), "--json"])
+    code = main(
+        ["receive", str(tmp_path / "message.enc"), "-o", str(out), "--format", "seed", "--json"]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out)["format"] == "seed"

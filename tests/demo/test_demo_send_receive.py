@@ -179,8 +179,11 @@ def test_seed_format_send_receive_and_both_verifications(
         capsys, "send", "--format", "seed", str(work / "message.json"), "-o", str(work / "m.enc")
     )
     assert sent["bytes_out"] == 512
-    received = cli_json(capsys, "receive", str(work / "m.enc"), "-o", str(work / "receiver"))
+    received = cli_json(
+        capsys, "receive", "--format", "seed", str(work / "m.enc"), "-o", str(work / "receiver")
+    )
     assert received["format"] == "seed"
+    assert received["recipient_bound"] is False
     assert received["calls"]["kms:Decrypt"] == 1
     assert received["calls"]["kms:Verify"] == 1
     message, signature = work / "receiver" / "message.json", work / "receiver" / "message.sig"

@@ -71,6 +71,9 @@ def _valid_name(raw: bytes) -> str | None:
     return name
 
 
+MAX_CHUNKS = 2**32  # FORMAT.md, "Limits": far inside AES-GCM's bound under one key
+
+
 def read(data: bytes, *, recipient_arn, rsa_private_key, sender_arn, sender_public_key) -> Opened:
     if not data.startswith(MAGIC):
         raise RejectedError("not an envelope")
@@ -109,7 +112,7 @@ def read(data: bytes, *, recipient_arn, rsa_private_key, sender_arn, sender_publ
 
     payload = data[header.pos :]
     pieces = [payload[i : i + SEALED] for i in range(0, len(payload), SEALED)]
-    if not pieces or len(pieces[-1]) < 17:
+    if not pieces or len(pieces[-1]) < 17 or len(pieces) > MAX_CHUNKS:
         raise RejectedError("authentication failure")
     aead = AESGCM(key)
     plain = bytearray()
@@ -194,7 +197,7 @@ def _canonical(statement: dict) -> bytes:
 def _parse_statement(raw: bytes) -> dict:
     try:
         statement = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nesting: attacker bytes
         raise RejectedError("authentication failure") from None
     if not isinstance(statement, dict) or set(statement) != STATEMENT_KEYS:
         raise RejectedError("authentication failure")
@@ -202,6 +205,8 @@ def _parse_statement(raw: bytes) -> dict:
     if not all(isinstance(statement[k], str) for k in strings):
         raise RejectedError("authentication failure")
     if not all(type(statement[k]) is int and statement[k] >= 0 for k in ("files", "bytes")):
+        raise RejectedError("authentication failure")
+    if statement["files"] > 10_000 or statement["bytes"] > 2**64 - 1:
         raise RejectedError("authentication failure")
     created = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
     if not re.fullmatch(created, statement["created"]):

@@ -67,8 +67,46 @@ def test_unseal_from_a_fifo_written_in_small_pieces(tmp_path: Path, parties: Par
     out = tmp_path / "out"
     out.mkdir()
     try:
-        result = envelope.unseal(fifo, out, unwrapper=parties.unwrapper, verifier=parties.verifier)
+        result = envelope.unseal(
+            fifo, out, unwrapper=parties.unwrapper, verifier=parties.verifier, allow_stream=True
+        )
     finally:
         feeder.join(timeout=10)
     assert (out / "a.bin").read_bytes() == pattern(70_000)
     assert result.files[0].size == 70_000
+
+
+def test_a_fifo_with_no_writer_is_refused_at_once(tmp_path: Path, parties: Parties):
+    """Issue 9: `open` on a FIFO with no writer blocked forever. The type is checked on a
+    non-blocking open; without allow_stream, anything but a regular file is refused."""
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    out.mkdir()
+    outcome: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            envelope.unseal(fifo, out, unwrapper=parties.unwrapper, verifier=parties.verifier)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=attempt, daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    if reader.is_alive():  # unblock the stuck open so the test process can end
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("unseal blocked on a FIFO with no writer")
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], envelope.InputTypeError)
+    assert str(outcome[0]) == "is a FIFO (named pipe), not a regular file"
+    assert parties.calls["Decrypt"] == 0
+    assert os.listdir(out) == []
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_is_refused(tmp_path: Path, parties: Parties, device: str):
+    with pytest.raises(envelope.InputTypeError, match="is a character device"):
+        envelope.unseal(device, tmp_path, unwrapper=parties.unwrapper, verifier=parties.verifier)
+    assert os.listdir(tmp_path) == []

@@ -89,6 +89,20 @@ def non_canonical() -> None:
     )
 
 
+def nested_statement() -> None:
+    """Alice's real signature over 4,096 bytes of "[": a general JSON parser recurses until it
+    crashes; readers must give the authentication failure, not crash (issue 9)."""
+    hello = [("hello.txt", b"Hello, Bob! This is Alice.\n")]
+    nested = b"[" * 4096
+    inner = inner_plaintext(hello, nested, SIGNER.sign(nested))
+    write(
+        "nested-statement.vec",
+        "authentication failure",
+        "validly signed statement of 4096 nested '[': a bounded parser rejects it",
+        build_envelope(RECIPIENT, BOB.wrapper(), inner),
+    )
+
+
 def envelope_statement(files: list[tuple[str, bytes]]) -> bytes:
     manifest = b"".join(
         f"{hashlib.sha512(body).hexdigest()}  {name}\n".encode() for name, body in files
@@ -184,10 +198,13 @@ def main() -> None:
         BOB.wrapper().wrap(b"\x1f\x8b\x08\x00 pretend tar.gz"),
     )
     non_canonical()
+    nested_statement()
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["non-canonical"]:  # add that vector without regenerating the others
         non_canonical()
+    elif sys.argv[1:] == ["nested-statement"]:
+        nested_statement()
     else:
         main()
