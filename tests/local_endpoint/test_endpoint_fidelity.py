@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
+import cloudformation_pins
 from patched_moto import ROOT, Moto, holds, patched_moto, trust_account_root
 
 from local_endpoint.patches import REGISTRY
@@ -565,6 +566,18 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "CFN key policy updates in place": (
         key_update_changes_the_policy_in_place,
         "cfn_kms_key_properties",
+    ),
+    "CFN KeySpec change fails update": (
+        cloudformation_pins.key_spec_change_fails_the_update,
+        "cfn_kms_key_properties",
+    ),
+    "CFN failed create rolls back": (
+        cloudformation_pins.stack_failures_roll_back,
+        "cfn_stack_failures_roll_back",
+    ),
+    "CFN KMS calls are authorized": (
+        cloudformation_pins.cloudformation_enforcement,
+        "cfn_kms_calls_enforced",
     ),
     "change-set deploy has Outputs": (change_set_deploy_has_outputs, "cfn_change_set_outputs"),
     "DeleteChangeSet of unknown name": (
