@@ -87,7 +87,9 @@ def identity_for(caller: authorization.Caller, role_arn: str | None) -> authoriz
         return caller
     role_name = role_arn.rsplit("/", 1)[-1]
     account = role_arn.split(":")[4] or caller.account
-    session = f"arn:{authorization.PARTITION}:sts::{account}:assumed-role/{role_name}/{SESSION_NAME}"
+    session = (
+        f"arn:{authorization.PARTITION}:sts::{account}:assumed-role/{role_name}/{SESSION_NAME}"
+    )
     return authorization.Caller(arn=session, account=account, role_arn=role_arn)
 
 
@@ -109,7 +111,7 @@ def current_identity(account: str) -> authorization.Caller:
     return identity
 
 
-class HandlerFailure(Exception):
+class HandlerError(Exception):
     """A resource handler failed: the stack operation fails and rolls back.
 
     ``code`` is the provider's HandlerErrorCode (InvalidRequest, AccessDenied, ...).
@@ -123,28 +125,28 @@ class HandlerFailure(Exception):
     @property
     def reason(self) -> str:
         """The resource status reason CloudFormation shows (and `cdk deploy` prints)."""
-        return f'Resource handler returned message: "{self.message}" (HandlerErrorCode: {self.code})'
+        return (
+            f'Resource handler returned message: "{self.message}" (HandlerErrorCode: {self.code})'
+        )
 
 
-class ProviderCallDenied(HandlerFailure):
+class ProviderCallDeniedError(HandlerError):
     """A handler's KMS call was refused; the handler fails (CfnAccessDeniedException)."""
 
     def __init__(self, denial: authorization.Denial) -> None:
-        super().__init__(
-            "AccessDenied", f"{denial.message} (Service: Kms, Status Code: 400)"
-        )
+        super().__init__("AccessDenied", f"{denial.message} (Service: Kms, Status Code: 400)")
         self.denial = denial
 
 
 def authorize(identity: authorization.Caller, action: str, key: Any | None) -> None:
-    """Raise ProviderCallDenied unless ``identity`` may make the call on ``key``."""
+    """Raise ProviderCallDeniedError unless ``identity`` may make the call on ``key``."""
     operation = action.removeprefix("kms:")
     params = {"KeyId": key.arn} if key is not None else {}
     request = authorization.KmsRequest(operation, params)
     denial = authorization.authorize_kms(request, identity, key)
     if denial is not None:
         authorization.log(f"denied (CloudFormation): {denial.message}")
-        raise ProviderCallDenied(denial)
+        raise ProviderCallDeniedError(denial)
 
 
 def create_calls(properties: Mapping[str, Any]) -> list[str]:

@@ -122,7 +122,7 @@ def cfn_kms_key_properties(patcher: Patcher) -> None:
             "Origin": arguments["origin"],
         }
         if any(current[p] != wanted[p] for p in _IMMUTABLE_KEY_PROPERTIES):
-            raise cloudformation_enforcement.HandlerFailure("InvalidRequest", IMMUTABLE_KEY_MESSAGE)
+            raise cloudformation_enforcement.HandlerError("InvalidRequest", IMMUTABLE_KEY_MESSAGE)
         backend = models.kms_backends[account_id][region_name]
         if arguments["policy"] is not None:
             old.policy = arguments["policy"]
@@ -232,7 +232,7 @@ def cfn_stack_failures_roll_back(patcher: Patcher) -> None:
         )
         try:
             return original_execute(self, change_set_name, stack_name)
-        except cloudformation_enforcement.HandlerFailure as failure:
+        except cloudformation_enforcement.HandlerError as failure:
             if change_set is None:
                 raise
             stack = change_set.stack
@@ -267,7 +267,7 @@ def cfn_stack_failures_roll_back(patcher: Patcher) -> None:
         )
         try:
             original_delete_stack(self, name_or_stack_id)
-        except cloudformation_enforcement.HandlerFailure as failure:
+        except cloudformation_enforcement.HandlerError as failure:
             if stack is None:
                 raise
             self.stacks[stack.stack_id] = stack
@@ -298,7 +298,7 @@ def _roll_back_create(resource_map: Any) -> None:
         try:
             resource_map._delete_resource(resource, definition)
             resource_map._parsed_resources.pop(logical_id, None)
-        except Exception as error:  # noqa: BLE001 - a rollback deletes what it can, as AWS does
+        except Exception as error:  # a rollback deletes what it can, as AWS does
             authorization.log(f"rollback could not delete {logical_id}: {error}")
 
 
@@ -334,7 +334,12 @@ def cfn_kms_calls_enforced(patcher: Patcher) -> None:
     original_delete = models.Key.delete
 
     def create_from_cloudformation_json(
-        cls: type, resource_name: str, cloudformation_json: Any, account_id: str, *args: Any, **kw: Any
+        cls: type,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        *args: Any,
+        **kw: Any,
     ) -> Any:
         identity = enforcement.current_identity(account_id)
         properties = cloudformation_json.get("Properties", {})
@@ -735,7 +740,7 @@ def kms_key_policy_safety_checks(patcher: Patcher) -> None:
         try:
             check(properties.get("KeyPolicy"), identity, bypass)
         except JsonRESTError as error:  # the provider maps it to a terminal InvalidRequest
-            raise cloudformation_enforcement.HandlerFailure(
+            raise cloudformation_enforcement.HandlerError(
                 "InvalidRequest", f"{error.message} (Service: Kms, Status Code: 400)"
             ) from None
 

@@ -74,7 +74,7 @@ def change_set(moto: Moto, body: dict[str, Any], name: str, **extra: Any) -> dic
     try:
         cloudformation.describe_stacks(StackName=STACK)
         kind = "UPDATE"
-    except Exception:  # noqa: BLE001 - botocore ClientError: no such stack
+    except Exception:  # botocore ClientError: no such stack
         kind = "CREATE"
     cloudformation.create_change_set(
         StackName=STACK,
@@ -216,7 +216,9 @@ def service_role_is_cloudformations_identity(moto: Moto) -> None:
     )
     # Administration for the deploying user only: fine without a role, a lockout with one.
     user_only = admin_policy(principal="arn:aws:iam::123456789012:user/local-admin")
-    with_role = change_set(moto, template(Key=key_resource(user_only)), "role-one", RoleARN=role_arn)
+    with_role = change_set(
+        moto, template(Key=key_resource(user_only)), "role-one", RoleARN=role_arn
+    )
     assert with_role["StackStatus"] == "ROLLBACK_COMPLETE"
     assert "will not allow you to update the key policy in the future" in reasons(moto)
     moto.client("cloudformation").delete_stack(StackName=STACK)

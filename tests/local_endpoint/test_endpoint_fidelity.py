@@ -13,11 +13,11 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import cloudformation_pins
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
-import cloudformation_pins
 from patched_moto import ROOT, Moto, holds, patched_moto, trust_account_root
 
 from local_endpoint.patches import REGISTRY
