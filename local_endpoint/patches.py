@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import JsonRESTError, ServiceException
 
 import keypolicy
 from local_endpoint import authorization, cloudformation_enforcement, kms_operations
@@ -32,6 +32,7 @@ CFN_MODELS = "moto.cloudformation.models"
 CFN_RESPONSES = "moto.cloudformation.responses"
 STS_MODELS = "moto.sts.models"
 STS_RESPONSES = "moto.sts.responses"
+IAM_MODELS = "moto.iam.models"
 # Cheap to import (about 0.1 s together): the server loads them before installing, so every
 # patch but the CloudFormation ones applies at start-up, in registry order. CloudFormation
 # costs about 2 s to import and is patched when its first request arrives.
@@ -232,9 +233,10 @@ def cfn_stack_failures_roll_back(patcher: Patcher) -> None:
         )
         try:
             return original_execute(self, change_set_name, stack_name)
-        except cloudformation_enforcement.HandlerError as failure:
+        except (cloudformation_enforcement.HandlerError, ServiceException, JsonRESTError) as error:
             if change_set is None:
                 raise
+            failure = _handler_error(error)
             stack = change_set.stack
             creating = change_set.change_set_type == "CREATE"
             stack._add_stack_event(
@@ -267,9 +269,10 @@ def cfn_stack_failures_roll_back(patcher: Patcher) -> None:
         )
         try:
             original_delete_stack(self, name_or_stack_id)
-        except cloudformation_enforcement.HandlerError as failure:
+        except (cloudformation_enforcement.HandlerError, ServiceException, JsonRESTError) as error:
             if stack is None:
                 raise
+            failure = _handler_error(error)
             self.stacks[stack.stack_id] = stack
             self.deleted_stacks.pop(stack.stack_id, None)
             stack.status = "DELETE_FAILED"
@@ -279,6 +282,17 @@ def cfn_stack_failures_roll_back(patcher: Patcher) -> None:
     patcher.replace(models.CloudFormationBackend, "execute_change_set", execute_change_set)
     patcher.replace(models.CloudFormationBackend, "delete_stack", delete_stack)
     patcher.replace(parsing.ResourceMap, "delete", delete)
+
+
+def _handler_error(error: Exception) -> cloudformation_enforcement.HandlerError:
+    """A resource handler's failure; a service error (IAM CreateRole, ...) as InvalidRequest."""
+    if isinstance(error, cloudformation_enforcement.HandlerError):
+        return error
+    code = getattr(error, "code", "Error")
+    message = getattr(error, "message", str(error))
+    return cloudformation_enforcement.HandlerError(
+        "InvalidRequest", f"{message} (Error Code: {code}; Status Code: 400)"
+    )
 
 
 def _retained_on_delete(resource: Any) -> Any:
@@ -967,6 +981,45 @@ def sts_trust_policy_enforced(patcher: Patcher) -> None:
         return original(self)
 
     patcher.replace(TokenResponse, "assume_role", assume_role)
+
+
+@REGISTRY.patch("iam_trust_policy_principals_exist", module=IAM_MODELS)
+def iam_trust_policy_principals_exist(patcher: Patcher) -> None:
+    """CreateRole and UpdateAssumeRolePolicy refuse a trust policy naming a missing principal.
+
+    IAM API reference, CreateRole and UpdateAssumeRolePolicy (MalformedPolicyDocument): a
+    trust policy's Principal must name principals that exist, path included; otherwise
+    'Invalid principal in policy: "AWS":"ARN"' (HTTP 400). The check is
+    local_endpoint.principals.missing_principals, the one the key policies use. moto 5.2.5
+    stores any principal.
+    """
+    from moto.iam import models
+    from moto.iam.exceptions import MalformedPolicyDocument
+
+    from local_endpoint import principals
+
+    def checked(document: Any, account: str) -> None:
+        try:
+            parsed = json.loads(document) if isinstance(document, str) else document
+        except ValueError:
+            return  # moto's own validator answers a malformed document
+        missing = principals.missing_principals(parsed, account)
+        if missing:
+            raise MalformedPolicyDocument(principals.invalid_principal_message(missing))
+
+    original_create = models.IAMBackend.create_role
+    original_update = models.IAMBackend.update_assume_role_policy
+
+    def create_role(self: Any, role_name: str, assume_role_policy_document: str, *a: Any, **k: Any):  # type: ignore[no-untyped-def]
+        checked(assume_role_policy_document, self.account_id)
+        return original_create(self, role_name, assume_role_policy_document, *a, **k)
+
+    def update_assume_role_policy(self: Any, role_name: str, policy_document: str) -> None:
+        checked(policy_document, self.account_id)
+        original_update(self, role_name, policy_document)
+
+    patcher.replace(models.IAMBackend, "create_role", create_role)
+    patcher.replace(models.IAMBackend, "update_assume_role_policy", update_assume_role_policy)
 
 
 # STS's codes for credentials it does not recognize (STS API reference, "Common Errors").

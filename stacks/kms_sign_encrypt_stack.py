@@ -35,7 +35,7 @@ class KmsSignEncryptStack(Stack):
         sender = KeyUserRole(
             self,
             "SenderRole",
-            role_name=config.sender_role_full_name,
+            role_name=config.sender_role_physical_name,
             description="Signs with the signing key and encrypts with the encryption key",
             trusted=trusted,
             external_id=config.external_id,
@@ -43,7 +43,7 @@ class KmsSignEncryptStack(Stack):
         receiver = KeyUserRole(
             self,
             "ReceiverRole",
-            role_name=config.receiver_role_full_name,
+            role_name=config.receiver_role_physical_name,
             description="Decrypts with the encryption key and verifies with the signing key",
             trusted=trusted,
             external_id=config.external_id,

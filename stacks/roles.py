@@ -24,7 +24,7 @@ class KeyUserRole(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        role_name: str,
+        role_name: str | None,  # None: CloudFormation generates it (sample:roleNames)
         description: str,
         trusted: Sequence[iam.IPrincipal],
         external_id: str | None,

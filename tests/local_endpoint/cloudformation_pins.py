@@ -235,3 +235,90 @@ def service_role_is_cloudformations_identity(moto: Moto) -> None:
 def cloudformation_enforcement(moto: Moto) -> None:
     cloudformation_kms_calls_are_authorized(moto)
     service_role_is_cloudformations_identity(moto)
+
+
+# -- item 8: principals must exist, path included -------------------------------------------------
+
+
+def trust_policy_principals_must_exist(moto: Moto) -> None:
+    from moto.iam.models import iam_backends
+
+    iam = moto.client("iam")
+    iam.create_role(
+        RoleName="Real",
+        Path="/team/",
+        AssumeRolePolicyDocument=json.dumps(trust_of(ROOT)),
+    )
+    real = "arn:aws:iam::123456789012:role/team/Real"
+    iam_backends["111122223333"]  # the endpoint now knows this account's IAM
+    for missing in (
+        "arn:aws:iam::123456789012:role/Ghost",
+        "arn:aws:iam::123456789012:role/Real",  # the path left out
+        "arn:aws:iam::111122223333:role/Missing",  # a known account without that role
+    ):
+        error = refusal(
+            lambda m=missing: iam.create_role(
+                RoleName="Trusting", AssumeRolePolicyDocument=json.dumps(trust_of(m))
+            )
+        )
+        assert "MalformedPolicyDocument" in error, missing
+        assert f'Invalid principal in policy: "AWS":"{missing}"' in error
+    iam.create_role(RoleName="Trusting", AssumeRolePolicyDocument=json.dumps(trust_of(real)))
+    update = lambda: iam.update_assume_role_policy(  # noqa: E731
+        RoleName="Trusting", PolicyDocument=json.dumps(trust_of(real + "x"))
+    )
+    assert "MalformedPolicyDocument" in refusal(update)
+    # An account the endpoint knows nothing of cannot be checked; a condition is never checked.
+    iam.create_role(
+        RoleName="Partner",
+        AssumeRolePolicyDocument=json.dumps(trust_of("arn:aws:iam::444455556666:role/Any")),
+    )
+
+
+def key_policy_principals_must_exist_with_their_path(moto: Moto) -> None:
+    iam = moto.client("iam")
+    iam.create_role(
+        RoleName="Pathed", Path="/team/", AssumeRolePolicyDocument=json.dumps(trust_of(ROOT))
+    )
+    kms = moto.client("kms")
+    for principal, accepted in (
+        ("arn:aws:iam::123456789012:role/Pathed", False),
+        ("arn:aws:iam::123456789012:role/team/Pathed", True),
+    ):
+        policy = admin_policy()
+        policy["Statement"].append(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": principal},
+                "Action": "kms:Sign",
+                "Resource": "*",
+            }
+        )
+        error = refusal(
+            lambda p=policy: kms.create_key(
+                KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Policy=json.dumps(p)
+            )
+        )
+        if accepted:
+            assert error == "", error
+        else:
+            assert "MalformedPolicyDocumentException" in error, principal
+            assert "one or more invalid principals" in error
+
+
+def refusal(call: Any) -> str:
+    """The error a call answers ("" if it succeeds)."""
+    try:
+        call()
+    except Exception as error:  # botocore ClientError
+        return str(error)
+    return ""
+
+
+def trust_of(principal: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+        ],
+    }

@@ -575,6 +575,14 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
         cloudformation_pins.stack_failures_roll_back,
         "cfn_stack_failures_roll_back",
     ),
+    "trust policy principals exist": (
+        cloudformation_pins.trust_policy_principals_must_exist,
+        "iam_trust_policy_principals_exist",
+    ),
+    "key policy principals' paths": (
+        cloudformation_pins.key_policy_principals_must_exist_with_their_path,
+        "kms_key_policy_safety_checks",
+    ),
     "CFN KMS calls are authorized": (
         cloudformation_pins.cloudformation_enforcement,
         "cfn_kms_calls_enforced",

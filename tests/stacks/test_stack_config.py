@@ -30,7 +30,7 @@ SETTINGS = (
     "sample:namePrefix, sample:encryptionKeyAlias, sample:signingKeyAlias, "
     "sample:senderRoleName, sample:receiverRoleName, sample:trustedPrincipals, "
     "sample:externalId, sample:adminPrincipals, sample:keyRemoval, sample:pendingWindowDays, "
-    "sample:tags, sample:bootstrapless"
+    "sample:tags, sample:bootstrapless, sample:roleNames"
 )
 
 # (overrides on top of cdk.json, the exact message)
