@@ -65,8 +65,15 @@ def _stack_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("stack (defaults for the key and role options)")
     group.add_argument(
         "--stack-name",
-        default=DEFAULT_STACK_NAME,
-        help=f"read outputs with DescribeStacks (default {DEFAULT_STACK_NAME})",
+        default=None,
+        help="read outputs with DescribeStacks (default: {--name-prefix}"
+        f"{DEFAULT_STACK_NAME}, or the only stack in --outputs-file)",
+    )
+    group.add_argument(
+        "--name-prefix",
+        default=None,
+        metavar="PREFIX",
+        help="the deployment's sample:namePrefix: the stack is PREFIX" + DEFAULT_STACK_NAME,
     )
     group.add_argument(
         "--outputs-file", type=Path, help="read outputs from `cdk deploy --outputs-file` JSON"
