@@ -22,7 +22,8 @@ RAW = "RAW"
 DIGEST = "DIGEST"
 MESSAGE_TYPES = (RAW, DIGEST)
 RAW_MESSAGE_MAX_BYTES = 4096
-"""Sign/Verify: a RAW message is at most 4096 bytes; hash larger ones and send a DIGEST."""
+"""Sign/Verify: a message is at most 4096 bytes (local_endpoint.validation); hash larger
+ones and send a DIGEST."""
 
 OAEP_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "RSAES_OAEP_SHA_1": hashes.SHA1,
@@ -152,11 +153,8 @@ def _signed_data(algorithm: str, message: bytes, message_type: str | None) -> tu
         )
     hash_type = SIGNING_HASHES[algorithm]
     if message_type == RAW:
-        if len(message) > RAW_MESSAGE_MAX_BYTES:
-            raise validation_error(
-                "1 validation error detected: Value at 'message' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {RAW_MESSAGE_MAX_BYTES}"
-            )
+        # The 4096-byte limit is a parameter constraint, checked before authorization
+        # (local_endpoint.validation).
         return message, hash_type()
     if len(message) != hash_type.digest_size:
         raise validation_error(f"Digest is invalid length for algorithm {algorithm}.")

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape as xml_escape
 from moto.core.exceptions import JsonRESTError, ServiceException
 
 import keypolicy
-from local_endpoint import authorization, cloudformation_enforcement, kms_operations
+from local_endpoint import authorization, cloudformation_enforcement, kms_operations, validation
 from local_endpoint.patching import Patcher, Registry
 
 REGISTRY = Registry()
@@ -846,6 +846,41 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
             if denial is not None:
                 authorization.log(f"denied: {denial.message}")
                 return _json_error(self, 400, "AccessDeniedException", denial.message)
+        return original_call_action(self)
+
+    patcher.replace(KmsResponse, "call_action", call_action)
+
+
+@REGISTRY.patch("kms_validation_before_authorization", module=KMS_RESPONSES)
+def kms_validation_before_authorization(patcher: Patcher) -> None:
+    """Parameters are validated before authorization: a malformed request is a
+    ValidationException whoever sends it.
+
+    KMS API reference, each operation's Request Parameters (Length Constraints, Valid Values)
+    and Common Errors: AWS authenticates, then validates the request, then authorizes; an
+    unauthorized 5,000-byte RAW Sign answers "1 validation error detected: Value at 'message'
+    failed to satisfy constraint: Member must have length less than or equal to 4096". The
+    order is in local_endpoint.validation. moto 5.2.5 (with the key-policy patch) answers
+    AccessDeniedException first, and accepts RAW messages of any size.
+    """
+    from moto.kms.responses import KmsResponse
+
+    original_call_action = KmsResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        try:
+            params = json.loads(self.body) if self.body else {}
+        except ValueError:
+            return original_call_action(self)
+        if not isinstance(params, dict):
+            return original_call_action(self)
+        try:
+            _authenticate(self)
+        except authorization.UnrecognizedCredentialsError as error:
+            return _json_error(self, 400, error.code, error.message)
+        problem = validation.validation_problem(self._get_action(), params)
+        if problem is not None:
+            return _json_error(self, 400, "ValidationException", problem)
         return original_call_action(self)
 
     patcher.replace(KmsResponse, "call_action", call_action)

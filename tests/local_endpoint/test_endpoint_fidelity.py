@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cloudformation_pins
 import pytest
+import validation_order_pins
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
@@ -546,7 +547,11 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "key state is enforced": (disabled_and_deleted_keys_refuse_to_work, "kms_key_state_enforced"),
     "RAW Sign up to 4096 bytes": (
         raw_sign_is_limited_to_4096_bytes,
-        "kms_sign_verify_message_types",
+        "kms_validation_before_authorization",
+    ),
+    "validation before authorization": (
+        validation_order_pins.unauthorized_oversized_raw_sign_is_a_validation_error,
+        "kms_validation_before_authorization",
     ),
     "DIGEST signature verifies offline": (
         digest_signature_verifies_offline,
@@ -710,3 +715,8 @@ def test_rsa_encrypt_of_nothing_is_a_validation_error() -> None:
         with pytest.raises(ClientError) as caught:
             kms.encrypt(KeyId=key, Plaintext=b"", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
         assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_checks_run_in_aws_order_one_case_per_class() -> None:
+    with patched_moto() as moto:
+        validation_order_pins.check_order(moto)
