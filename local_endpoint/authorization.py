@@ -23,7 +23,7 @@ from typing import Any
 
 import keypolicy
 from keypolicy import Outcome
-from local_endpoint import principals, trust_policy
+from local_endpoint import messages, principals, trust_policy
 
 ADMINISTRATOR_NAME = "local-admin"
 PARTITION = "aws"
@@ -124,8 +124,8 @@ def administrator_arn(account: str) -> str:
     return f"arn:{PARTITION}:iam::{account}:user/{ADMINISTRATOR_NAME}"
 
 
-INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."  # noqa: S105
-EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"  # noqa: S105
+INVALID_TOKEN_MESSAGE = messages.INVALID_TOKEN.text
+EXPIRED_TOKEN_MESSAGE = messages.EXPIRED_TOKEN.text
 
 
 def identify(access_key: str, account: str, *, session_token: str | None = None) -> Caller:
@@ -379,8 +379,8 @@ def log(message: str) -> None:
 
 # -- new key policies -----------------------------------------------------------------------------
 
-LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
-INVALID_PRINCIPALS_MESSAGE = "Policy contains a statement with one or more invalid principals."
+LOCKOUT_MESSAGE = messages.LOCKOUT.text
+INVALID_PRINCIPALS_MESSAGE = messages.INVALID_PRINCIPALS.text
 
 
 def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
@@ -399,7 +399,7 @@ def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
             {"kms:CallerAccount": caller.account, "aws:PrincipalArn": caller.principal_arn},
         )
     except (ValueError, keypolicy.PolicyError) as error:
-        return f"The key policy cannot be read: {error}"
+        return messages.POLICY_UNREADABLE.format(reason=str(error))
     if principals.missing_principals(document, caller.account):
         return INVALID_PRINCIPALS_MESSAGE
     if decision.outcome is Outcome.ALLOW:

@@ -125,9 +125,9 @@ class HandlerError(Exception):
     @property
     def reason(self) -> str:
         """The resource status reason CloudFormation shows (and `cdk deploy` prints)."""
-        return (
-            f'Resource handler returned message: "{self.message}" (HandlerErrorCode: {self.code})'
-        )
+        from local_endpoint import messages
+
+        return messages.HANDLER_FAILED.format(message=self.message, code=self.code)
 
 
 class ProviderCallDeniedError(HandlerError):

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 from moto.core.exceptions import JsonRESTError
 
+from local_endpoint import messages
+
 ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
 SIGN_VERIFY = "SIGN_VERIFY"
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
@@ -77,7 +79,7 @@ def require_usage(key: Any, usage: str, operation: str) -> None:
     """InvalidKeyUsageException unless the key's KeyUsage is ``usage``."""
     if key.key_usage != usage:
         raise invalid_key_usage(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for {operation}."
+            messages.KEY_USAGE.format(arn=key.arn, usage=key.key_usage, operation=operation)
         )
 
 
@@ -86,7 +88,7 @@ def require_encryption_algorithm(key: Any, algorithm: str | None) -> str:
     algorithm = algorithm or SYMMETRIC_DEFAULT
     if algorithm not in (key.encryption_algorithms or []):
         raise invalid_key_usage(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
+            messages.ALGORITHM.format(algorithm=algorithm, key_spec=key.key_spec)
         )
     return algorithm
 
@@ -99,7 +101,7 @@ def require_signing_algorithm(key: Any, algorithm: str | None) -> str:
         )
     if algorithm not in (key.signing_algorithms or []):
         raise invalid_key_usage(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
+            messages.ALGORITHM.format(algorithm=algorithm, key_spec=key.key_spec)
         )
     return algorithm
 
@@ -157,7 +159,7 @@ def _signed_data(algorithm: str, message: bytes, message_type: str | None) -> tu
         # (local_endpoint.validation).
         return message, hash_type()
     if len(message) != hash_type.digest_size:
-        raise validation_error(f"Digest is invalid length for algorithm {algorithm}.")
+        raise validation_error(messages.DIGEST_LENGTH.format(algorithm=algorithm))
     return message, utils.Prehashed(hash_type())
 
 

@@ -21,7 +21,13 @@ from xml.sax.saxutils import escape as xml_escape
 from moto.core.exceptions import JsonRESTError, ServiceException
 
 import keypolicy
-from local_endpoint import authorization, cloudformation_enforcement, kms_operations, validation
+from local_endpoint import (
+    authorization,
+    cloudformation_enforcement,
+    kms_operations,
+    messages,
+    validation,
+)
 from local_endpoint.patching import Patcher, Registry
 
 REGISTRY = Registry()
@@ -59,10 +65,7 @@ def _cfn_key_arguments(properties: dict[str, Any]) -> dict[str, Any]:
 # These properties cannot change: the provider's update handler fails (BaseHandlerStd.
 # validateResourceModel, CFN_INVALID_REQUEST_MESSAGE), whatever UpdateReplacePolicy says.
 _IMMUTABLE_KEY_PROPERTIES = ("KeySpec", "KeyUsage", "MultiRegion", "Origin")
-IMMUTABLE_KEY_MESSAGE = (
-    "You cannot change the values of the KeySpec, KeyUsage, Origin, or MultiRegion properties "
-    "of an AWS::KMS::Key resource."
-)
+IMMUTABLE_KEY_MESSAGE = messages.IMMUTABLE_KEY.text
 
 
 @REGISTRY.patch("cfn_kms_key_properties", module=KMS_MODELS)
@@ -515,9 +518,7 @@ def kms_rsa_oaep(patcher: Patcher) -> None:
 
 OAEP = tuple(kms_operations.OAEP_HASHES)
 
-INCORRECT_KEY_MESSAGE = (
-    "The key ID in the request does not identify a KMS key that can perform this operation."
-)
+INCORRECT_KEY_MESSAGE = messages.INCORRECT_KEY.text
 
 
 @REGISTRY.patch("kms_decrypt_incorrect_key", module=KMS_RESPONSES)
@@ -694,8 +695,8 @@ def kms_key_state_enforced(patcher: Patcher) -> None:
     from moto.kms.responses import KmsResponse
 
     errors = {
-        "Disabled": ("DisabledException", "{arn} is disabled."),
-        "PendingDeletion": ("KMSInvalidStateException", "{arn} is pending deletion."),
+        "Disabled": ("DisabledException", messages.DISABLED.text),
+        "PendingDeletion": ("KMSInvalidStateException", messages.PENDING_DELETION.text),
     }
 
     def enforced(original: Any) -> Any:
@@ -842,7 +843,12 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
                 denial = authorization.authorize_kms(request, caller, key, check)
             except keypolicy.PolicyError as error:
                 authorization.log(f"cannot evaluate the key policy of {check.key_ref}: {error}")
-                return _json_error(self, 500, "KMSInternalException", f"key policy: {error}")
+                return _json_error(
+                    self,
+                    500,
+                    "KMSInternalException",
+                    messages.POLICY_NOT_EVALUATED.format(reason=str(error)),
+                )
             if denial is not None:
                 authorization.log(f"denied: {denial.message}")
                 return _json_error(self, 400, "AccessDeniedException", denial.message)
@@ -912,12 +918,16 @@ def _not_found(response: Any, key_ref: str) -> tuple[int, dict, str]:
             response,
             400,
             "NotFoundException",
-            f"Alias arn:{authorization.PARTITION}:kms:{region}:{account}:{name} is not found.",
+            messages.NOT_FOUND_ALIAS.format(
+                arn=f"arn:{authorization.PARTITION}:kms:{region}:{account}:{name}"
+            ),
         )
     key_arn = key_ref
     if not key_ref.startswith("arn:"):
         key_arn = f"arn:{authorization.PARTITION}:kms:{region}:{account}:key/{key_ref}"
-    return _json_error(response, 400, "NotFoundException", f"Key '{key_arn}' does not exist")
+    return _json_error(
+        response, 400, "NotFoundException", messages.NOT_FOUND_KEY.format(arn=key_arn)
+    )
 
 
 def _authenticate(response: Any) -> Any:
@@ -1009,7 +1019,9 @@ def sts_trust_policy_enforced(patcher: Patcher) -> None:
             )
         except trust_policy.TrustPolicyError as error:
             authorization.log(f"cannot evaluate the trust policy of {role_arn}: {error}")
-            return _query_error(403, "AccessDenied", f"trust policy not understood: {error}")
+            return _query_error(
+                403, "AccessDenied", messages.TRUST_NOT_UNDERSTOOD.format(reason=str(error))
+            )
         if denial is not None:
             authorization.log(f"denied: {denial.message}")
             return _query_error(403, "AccessDenied", denial.message)

@@ -94,5 +94,6 @@ def _visible(entity: Any) -> bool:
 
 def invalid_principal_message(arns: Iterable[str]) -> str:
     """IAM's MalformedPolicyDocument message for a trust policy naming ``arns``."""
-    first = next(iter(arns))
-    return f'Invalid principal in policy: "AWS":"{first}"'
+    from local_endpoint import messages
+
+    return messages.INVALID_TRUST_PRINCIPAL.format(arn=next(iter(arns)))
