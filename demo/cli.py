@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from demo import commands
+from demo import commands, preflight
 from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
 from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
 from demo.exchange import FORMATS
@@ -213,6 +213,22 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_argument("--template", type=Path, help="a synthesized template: no AWS call")
     access.add_argument("--account", default="123456789012", help="account for --template")
     access.set_defaults(handler=commands.access_command)
+
+    preflight_parser = sub.add_parser(
+        "preflight",
+        parents=[aws, stack, output],
+        help="read-only checks before a deploy to this account and region",
+        description="Check, without changing anything, that `cdk deploy` of the synthesized "
+        "template can succeed here: bootstrap, free names, permissions, principals, key-policy "
+        "size, region and leftover local-endpoint exports. One PASS/FAIL/SKIP line each.",
+    )
+    preflight_parser.add_argument(
+        "--template", type=Path, help="synthesized template [cdk.out/<stack>.template.json]"
+    )
+    preflight_parser.add_argument(
+        "--local", action="store_true", help="the target is the local endpoint, not AWS"
+    )
+    preflight_parser.set_defaults(handler=preflight.preflight_command)
     return parser
 
 
