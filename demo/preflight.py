@@ -193,6 +193,8 @@ def check_deploy_permissions(
     session: AwsSession, target: Target, identity: Mapping[str, str]
 ) -> Check:
     name = "permissions"
+    if target.local:
+        return _skip(name, "the local endpoint does not offer iam:SimulatePrincipalPolicy")
     source = _policy_source(identity.get("Arn", ""))
     if source is None:
         return _skip(name, f"cannot simulate for {identity.get('Arn', 'the caller')}")
