@@ -261,20 +261,48 @@ def _has_profile(session: boto3.Session) -> bool:
     return bool(name) and name in session.available_profiles
 
 
-def role_of(principal: str) -> str:
-    """An assumed-role session ARN as its role ARN (what a key policy names); else unchanged."""
+# A session ARN drops its role's path, but IAM and KMS need the role ARN with it. Paths that
+# AWS itself gives roles (IAM Identity Center's permission-set roles; IAM User Guide, "IAM
+# identifiers" and the IAM Identity Center guide, "Referencing permission sets"):
+_KNOWN_ROLE_PATHS = (("AWSReservedSSO_", "aws-reserved/sso.amazonaws.com/"),)
+
+
+def role_of(principal: str, path: str | None = None) -> str:
+    """An assumed-role session ARN as its role ARN (what a key policy names); else unchanged.
+
+    ``path`` is the role's path (``team/`` for ``/team/``), when known; otherwise a path AWS
+    gives that kind of role (``aws-reserved/sso.amazonaws.com/`` for SSO roles), or none.
+    Ask IAM for the real one with :func:`role_arn_with_path`.
+    """
     match = _ASSUMED_ROLE.match(principal)
     if not match:
         return principal
     partition, account, role = match.groups()
-    return f"arn:{partition}:iam::{account}:role/{role}"
+    if path is None:
+        path = next((p for prefix, p in _KNOWN_ROLE_PATHS if role.startswith(prefix)), "")
+    path = path.strip("/")
+    return f"arn:{partition}:iam::{account}:role/{path + '/' if path else ''}{role}"
 
 
-def statement_needed(principal: str, action: str) -> str:
-    """The key-policy statement that would allow ``principal`` to call ``action``."""
+def role_arn_with_path(session: AwsSession, principal: str) -> str:
+    """The role ARN of a session, path included, from iam:GetRole when the caller may ask."""
+    match = _ASSUMED_ROLE.match(principal)
+    if not match:
+        return principal
+    try:
+        return str(session.client("iam").get_role(RoleName=match.group(3))["Role"]["Arn"])
+    except (bce.ClientError, bce.BotoCoreError, ResponseParserError, KeyError):
+        return role_of(principal)
+
+
+def statement_needed(principal: str, action: str, role_arn: str | None = None) -> str:
+    """The key-policy statement that would allow ``principal`` to call ``action``.
+
+    ``role_arn`` is the session's role ARN with its path, when known (role_arn_with_path).
+    """
     statement: dict[str, Any] = {
         "Effect": "Allow",
-        "Principal": {"AWS": role_of(principal)},
+        "Principal": {"AWS": role_arn or role_of(principal)},
         "Action": action,
         "Resource": "*",
     }
@@ -374,13 +402,15 @@ def _access_denied(session: AwsSession, action: str, resource: str, message: str
     if principal is None:
         found = _DENIED_PRINCIPAL.search(message)
         principal = found.group(1) if found else f"the {session.party}'s credentials"
+    role_arn = role_arn_with_path(session, principal) if ":assumed-role/" in principal else None
     if action == "sts:AssumeRole":
         need = (
-            f"the trust policy of {resource} must allow sts:AssumeRole for {role_of(principal)} "
-            "(sample:trustedPrincipals), and the caller's IAM policy must allow it too"
+            f"the trust policy of {resource} must allow sts:AssumeRole for "
+            f"{role_arn or principal} (sample:trustedPrincipals), and the caller's IAM policy "
+            "must allow it too"
         )
     elif action.startswith("kms:"):
-        need = f"the key policy would need: {statement_needed(principal, action)}"
+        need = f"the key policy would need: {statement_needed(principal, action, role_arn)}"
     else:
         need = f"an IAM policy allowing {action} on {resource} is needed"
     return AccessDeniedError(
