@@ -74,6 +74,7 @@ CREDENTIALS_REMEDY = (
     "renew or replace them (aws sso login, aws configure, or fresh AWS_ACCESS_KEY_ID, "
     "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), or pick another --profile"
 )
+_ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/[^/]+$")
 _DENIED_PRINCIPAL = re.compile(r"User: (arn:\S+) is not authorized")
 
 
@@ -260,18 +261,51 @@ def _has_profile(session: boto3.Session) -> bool:
     return bool(name) and name in session.available_profiles
 
 
-def role_of(principal: str) -> str:
-    """An assumed-role session ARN as its role ARN (what a key policy names); else unchanged."""
-    from keypolicy import role_arn_of_session  # the one session -> role conversion
+# A session ARN drops its role's path, but IAM and KMS need the role ARN with it. Paths that
+# AWS itself gives roles (IAM Identity Center's permission-set roles; IAM User Guide, "IAM
+# identifiers" and the IAM Identity Center guide, "Referencing permission sets"):
+_KNOWN_ROLE_PATHS = (("AWSReservedSSO_", "aws-reserved/sso.amazonaws.com/"),)
 
-    return role_arn_of_session(principal)
+
+def role_of(principal: str, path: str | None = None) -> str:
+    """An assumed-role session ARN as its role ARN (what a key policy names); else unchanged.
+
+    ``path`` is the role's path (``team/`` for ``/team/``), when known; otherwise a path AWS
+    gives that kind of role (``aws-reserved/sso.amazonaws.com/`` for SSO roles), or none.
+    Ask IAM for the real one with :func:`role_arn_with_path`. The conversion itself is
+    ``keypolicy.role_arn_of_session``, written once.
+    """
+    from keypolicy import role_arn_of_session
+
+    match = _ASSUMED_ROLE.match(principal)
+    if not match:
+        return principal
+    if path is None:
+        role = match.group(3)
+        path = next((p for prefix, p in _KNOWN_ROLE_PATHS if role.startswith(prefix)), "")
+    path = path.strip("/")
+    return role_arn_of_session(principal, f"/{path}/" if path else "/")
 
 
-def statement_needed(principal: str, action: str) -> str:
-    """The key-policy statement that would allow ``principal`` to call ``action``."""
+def role_arn_with_path(session: AwsSession, principal: str) -> str:
+    """The role ARN of a session, path included, from iam:GetRole when the caller may ask."""
+    match = _ASSUMED_ROLE.match(principal)
+    if not match:
+        return principal
+    try:
+        return str(session.client("iam").get_role(RoleName=match.group(3))["Role"]["Arn"])
+    except (bce.ClientError, bce.BotoCoreError, ResponseParserError, KeyError):
+        return role_of(principal)
+
+
+def statement_needed(principal: str, action: str, role_arn: str | None = None) -> str:
+    """The key-policy statement that would allow ``principal`` to call ``action``.
+
+    ``role_arn`` is the session's role ARN with its path, when known (role_arn_with_path).
+    """
     statement: dict[str, Any] = {
         "Effect": "Allow",
-        "Principal": {"AWS": role_of(principal)},
+        "Principal": {"AWS": role_arn or role_of(principal)},
         "Action": action,
         "Resource": "*",
     }
@@ -371,14 +405,16 @@ def _access_denied(session: AwsSession, action: str, resource: str, message: str
     if principal is None:
         found = _DENIED_PRINCIPAL.search(message)
         principal = found.group(1) if found else f"the {session.party}'s credentials"
+    role_arn = role_arn_with_path(session, principal) if ":assumed-role/" in principal else None
     if action == "sts:AssumeRole":
         need = (
-            f"the trust policy of {resource} must allow sts:AssumeRole for {role_of(principal)} "
-            "(sample:senderPrincipals or sample:receiverPrincipals), and the caller's IAM policy "
+            f"the trust policy of {resource} must allow sts:AssumeRole for "
+            f"{role_arn or role_of(principal)} (sample:senderPrincipals or "
+            "sample:receiverPrincipals), and the caller's IAM policy "
             "must allow it too"
         )
     elif action.startswith("kms:"):
-        need = f"the key policy would need: {statement_needed(principal, action)}"
+        need = f"the key policy would need: {statement_needed(principal, action, role_arn)}"
     else:
         need = f"an IAM policy allowing {action} on {resource} is needed"
     return AccessDeniedError(

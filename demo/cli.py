@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import envelope
-from demo import commands
+from demo import commands, preflight
 from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
 from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
 from demo.exchange import FORMATS
@@ -114,8 +114,15 @@ def _stack_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("stack (defaults for the key and role options)")
     group.add_argument(
         "--stack-name",
-        default=DEFAULT_STACK_NAME,
-        help=f"read outputs with DescribeStacks (default {DEFAULT_STACK_NAME})",
+        default=None,
+        help="read outputs with DescribeStacks (default: {--name-prefix}"
+        f"{DEFAULT_STACK_NAME}, or the only stack in --outputs-file)",
+    )
+    group.add_argument(
+        "--name-prefix",
+        default=None,
+        metavar="PREFIX",
+        help="the deployment's sample:namePrefix: the stack is PREFIX" + DEFAULT_STACK_NAME,
     )
     group.add_argument(
         "--outputs-file", type=Path, help="read outputs from `cdk deploy --outputs-file` JSON"
@@ -298,6 +305,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the transitive paths (principal -> role -> key action) as a Mermaid flowchart",
     )
     access.set_defaults(handler=commands.access_command)
+
+    preflight_parser = sub.add_parser(
+        "preflight",
+        parents=[aws, stack, output],
+        help="read-only checks before a deploy to this account and region",
+        description="Check, without changing anything, that `cdk deploy` of the synthesized "
+        "template can succeed here: bootstrap, free names, permissions, principals, key-policy "
+        "size, region and leftover local-endpoint exports. One PASS/FAIL/SKIP line each.",
+    )
+    preflight_parser.add_argument(
+        "--template", type=Path, help="synthesized template [cdk.out/<stack>.template.json]"
+    )
+    preflight_parser.add_argument(
+        "--local", action="store_true", help="the target is the local endpoint, not AWS"
+    )
+    preflight_parser.set_defaults(handler=preflight.preflight_command)
     return parser
 
 

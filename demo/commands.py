@@ -51,6 +51,7 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
 def _resource_options(args: argparse.Namespace) -> ResourceOptions:
     return ResourceOptions(
         stack_name=args.stack_name,
+        name_prefix=args.name_prefix,
         outputs_file=args.outputs_file,
         encryption_key=args.encryption_key,
         signing_key=args.signing_key,

@@ -25,11 +25,24 @@ OUTPUT_NAMES = (
     "ReceiverRoleArn",
 )
 MAX_OUTPUTS_FILE_BYTES = 1 << 20
-# Stack states whose resources and outputs are in place (UPDATE_ROLLBACK_COMPLETE: the
-# previous version is). ROLLBACK_COMPLETE is a failed creation: nothing usable remains.
+# Stack states whose outputs are current (CloudFormation User Guide, "Stack status codes"):
 DEPLOYED_STATUSES = frozenset(
-    {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"}
+    {
+        "CREATE_COMPLETE",  # created
+        "UPDATE_COMPLETE",  # updated
+        # the update is done; only resources it replaced are still being deleted
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE",  # a failed update rolled back: the previous version stands
+        # that rollback is done; only resources the failed update made are being deleted
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        "IMPORT_COMPLETE",  # resources imported; the outputs are the new template's
+        "IMPORT_ROLLBACK_COMPLETE",  # a failed import rolled back: the previous version stands
+    }
 )
+# Not usable: *_IN_PROGRESS otherwise (outputs change under way), ROLLBACK_COMPLETE (a failed
+# first create: nothing remains), CREATE_FAILED/UPDATE_FAILED (rollback disabled: resources
+# half-made), UPDATE_ROLLBACK_FAILED and IMPORT_ROLLBACK_FAILED (stack inconsistent),
+# DELETE_* and REVIEW_IN_PROGRESS (a change set never executed).
 
 
 @dataclass(frozen=True)
@@ -60,12 +73,26 @@ class Resources:
 class ResourceOptions:
     """The command line's explicit values; None means "from the stack outputs"."""
 
-    stack_name: str = DEFAULT_STACK_NAME
+    stack_name: str | None = None  # None: from name_prefix, or the outputs file's only stack
     outputs_file: Path | None = None
+    name_prefix: str | None = None  # sample:namePrefix of the deployment
     encryption_key: str | None = None
     signing_key: str | None = None
     sender_role_arn: str | None = None
     receiver_role_arn: str | None = None
+
+
+def stack_name_for(options: ResourceOptions) -> str | None:
+    """The stack an explicit --stack-name or --name-prefix names (None: neither given).
+
+    The stack is named `{sample:namePrefix}KmsSignEncryptStack` (stacks/config.py), so the
+    prefix alone is enough.
+    """
+    if options.stack_name:
+        return options.stack_name
+    if options.name_prefix is not None:
+        return f"{options.name_prefix}{DEFAULT_STACK_NAME}"
+    return None
 
 
 def as_alias(name: str) -> str:
@@ -73,8 +100,11 @@ def as_alias(name: str) -> str:
     return name if name.startswith(("alias/", "arn:")) else f"alias/{name}"
 
 
-def outputs_from_file(path: Path, stack_name: str) -> dict[str, str]:
-    """The outputs of ``stack_name`` in a ``cdk deploy --outputs-file`` JSON file."""
+def outputs_from_file(path: Path, stack_name: str | None) -> dict[str, str]:
+    """The outputs of ``stack_name`` in a ``cdk deploy --outputs-file`` JSON file.
+
+    With ``stack_name`` None, the file's only stack (a file of several names none of them).
+    """
     try:
         with path.open("rb") as handle:  # at most the cap: never all of a huge or endless file
             raw = handle.read(MAX_OUTPUTS_FILE_BYTES + 1)
@@ -93,6 +123,16 @@ def outputs_from_file(path: Path, stack_name: str) -> dict[str, str]:
         raise UsageError(f"outputs file {path} is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise UsageError(f"outputs file {path} must hold a JSON object of stacks")
+    if stack_name is None and not document:
+        stack_name = DEFAULT_STACK_NAME  # nothing deployed: said below
+    if stack_name is None:
+        if len(document) != 1:
+            found = ", ".join(sorted(document)) or "none"
+            raise UsageError(
+                f"outputs file {path} holds {len(document)} stacks ({found}): "
+                "pass --stack-name or --name-prefix to choose one"
+            )
+        (stack_name,) = document
     if stack_name not in document:
         found = ", ".join(sorted(document)) or "none"
         raise NotDeployedError(
@@ -170,14 +210,16 @@ def discover(
     outputs: dict[str, str] = {}
     source = "options"
     if missing or options.outputs_file is not None:
+        stack_name = stack_name_for(options)
         if options.outputs_file is not None:
-            outputs = outputs_from_file(options.outputs_file, options.stack_name)
+            outputs = outputs_from_file(options.outputs_file, stack_name)
             where = f"outputs file {options.outputs_file}"
         else:
             if session is None:
                 raise UsageError("pass --outputs-file or the key and role options")
-            outputs = outputs_from_stack(session, options.stack_name)
-            where = f"stack {options.stack_name!r}"
+            stack_name = stack_name or DEFAULT_STACK_NAME
+            outputs = outputs_from_stack(session, stack_name)
+            where = f"stack {stack_name!r}"
         check_outputs(outputs, where)
         source = where
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import keypolicy
 from keypolicy import Outcome
-from local_endpoint import trust_policy
+from local_endpoint import messages, principals, trust_policy
 
 ADMINISTRATOR_NAME = "local-admin"
 PARTITION = "aws"
@@ -124,8 +124,8 @@ def administrator_arn(account: str) -> str:
     return f"arn:{PARTITION}:iam::{account}:user/{ADMINISTRATOR_NAME}"
 
 
-INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."  # noqa: S105
-EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"  # noqa: S105
+INVALID_TOKEN_MESSAGE = messages.INVALID_TOKEN.text
+EXPIRED_TOKEN_MESSAGE = messages.EXPIRED_TOKEN.text
 
 
 def identify(access_key: str, account: str, *, session_token: str | None = None) -> Caller:
@@ -385,8 +385,8 @@ def log(message: str) -> None:
 
 # -- new key policies -----------------------------------------------------------------------------
 
-LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future."
-INVALID_PRINCIPALS_MESSAGE = "Policy contains a statement with one or more invalid principals."
+LOCKOUT_MESSAGE = messages.LOCKOUT.text
+INVALID_PRINCIPALS_MESSAGE = messages.INVALID_PRINCIPALS.text
 
 
 def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
@@ -405,8 +405,8 @@ def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
             {"kms:CallerAccount": caller.account, "aws:PrincipalArn": caller.principal_arn},
         )
     except (ValueError, keypolicy.PolicyError) as error:
-        return f"The key policy cannot be read: {error}"
-    if any(not principal_exists(arn, caller.account) for arn in named_principals(document)):
+        return messages.POLICY_UNREADABLE.format(reason=str(error))
+    if principals.missing_principals(document, caller.account):
         return INVALID_PRINCIPALS_MESSAGE
     if decision.outcome is Outcome.ALLOW:
         return None
@@ -415,35 +415,3 @@ def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
     ):
         return None
     return LOCKOUT_MESSAGE
-
-
-def named_principals(document: Any) -> list[str]:
-    """The IAM role and user ARNs that a policy's Principal elements name."""
-    statements = document.get("Statement", []) if isinstance(document, dict) else []
-    if isinstance(statements, dict):
-        statements = [statements]
-    names = []
-    for statement in statements:
-        principal = statement.get("Principal") if isinstance(statement, dict) else None
-        values = principal.get("AWS", []) if isinstance(principal, dict) else []
-        for value in [values] if isinstance(values, str) else values:
-            if isinstance(value, str) and (":role/" in value or ":user/" in value):
-                names.append(value)
-    return names
-
-
-def principal_exists(arn: str, account: str) -> bool:
-    """Whether a role or user ARN of ``account`` exists (other accounts are not checked)."""
-    from moto.iam.models import iam_backends
-
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[4] != account:
-        return True
-    kind, _, name = parts[5].partition("/")
-    backend = iam_backends[account][PARTITION]
-    name = name.rsplit("/", 1)[-1]
-    if kind == "role":
-        return any(role.name == name for role in backend.get_roles())
-    if kind == "user":
-        return name == ADMINISTRATOR_NAME or name in backend.users
-    return True

@@ -32,8 +32,9 @@ def cdk_env(endpoint_env: Mapping[str, str], base: Mapping[str, str] | None = No
     return env
 
 
-def deploy_command(outputs_file: Path) -> list[str]:
-    return [
+def deploy_command(outputs_file: Path, app: Path | None = None) -> list[str]:
+    """`cdk deploy`; ``app`` (a synthesized cloud assembly) skips synthesis."""
+    command = [
         *_cdk(),
         "deploy",
         "--require-approval",
@@ -43,6 +44,14 @@ def deploy_command(outputs_file: Path) -> list[str]:
         str(outputs_file),
         *QUIET,
     ]
+    if app is not None:
+        command += ["--app", str(app)]
+    return command
+
+
+def synth_command(outdir: Path) -> list[str]:
+    """`cdk synth` into ``outdir`` (the preflight reads the template, the deploy reuses it)."""
+    return [*_cdk(), "synth", *BOOTSTRAPLESS, "--output", str(outdir), "--quiet", *QUIET]
 
 
 def diff_command(app: Path | None = None) -> list[str]:

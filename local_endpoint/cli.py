@@ -35,6 +35,7 @@ from local_endpoint.workloads import (
 
 WORK_DIR = cdk_cli.PROJECT_ROOT / ".local"
 OUTPUTS_FILE = WORK_DIR / "cdk-outputs.json"
+STACK_NAME = "KmsSignEncryptStack"
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
@@ -113,9 +114,11 @@ def _run_step(command: Sequence[str], env: dict[str, str], what: str) -> None:
 def demo(args: argparse.Namespace) -> int:
     began = time.monotonic()
     outputs_file = OUTPUTS_FILE
+    assembly = WORK_DIR / "cdk.out"
     demo_steps = _demo_steps(sys.executable, outputs_file)
-    # Start the endpoint, deploy, create the party workloads, the demo steps, stop.
-    phases = Phases(total=len(demo_steps) + 4)
+    # Start the endpoint, synthesize, preflight, deploy, create the party workloads, the demo
+    # steps, stop the endpoint.
+    phases = Phases(total=len(demo_steps) + 6)
     WORK_DIR.mkdir(exist_ok=True)
     outputs_file.unlink(missing_ok=True)
     current = "starting the local AWS endpoint"
@@ -124,13 +127,30 @@ def demo(args: argparse.Namespace) -> int:
         with LocalEndpoint() as endpoint:
             phases.note(f"ready at {endpoint.url}")
 
-            current = "deploying with the CDK CLI"
+            current = "synthesizing with the CDK CLI"
             env = cdk_cli.cdk_env(endpoint.env)
-            deploy = cdk_cli.deploy_command(outputs_file)
+            phases.start(
+                "Synthesizing the CDK app: cdk synth -c sample:bootstrapless=true --output "
+                f"{_shown(assembly)}"
+            )
+            cdk_cli.run(cdk_cli.synth_command(assembly), env)
+            phases.note("synthesized")
+
+            current = "running the preflight (python -m demo preflight)"
+            template = assembly / f"{STACK_NAME}.template.json"
+            phases.start(
+                "Preflight, read-only, before the deploy: python -m demo preflight --local "
+                f"--template {_shown(template)}"
+            )
+            _run_step(_preflight_command(sys.executable, template), env, "the preflight")
+            phases.note("passed")
+
+            current = "deploying with the CDK CLI"
+            deploy = cdk_cli.deploy_command(outputs_file, app=assembly)
             phases.start(
                 "Deploying the CDK app with the CDK CLI (no bootstrap needed): cdk deploy "
                 f"--require-approval never -c sample:bootstrapless=true --outputs-file "
-                f"{_shown(outputs_file)}"
+                f"{_shown(outputs_file)} --app {_shown(assembly)}"
             )
             cdk_cli.run(deploy, env)
             if not outputs_file.exists():
@@ -181,6 +201,11 @@ def _create_workloads(endpoint: LocalEndpoint, outputs_file: Path) -> WorkloadPr
         raise PhaseError(f"cannot read the stack outputs in {outputs_file}: {error}") from None
     except (BotoCoreError, ClientError) as error:
         raise PhaseError(f"the endpoint refused to create the workloads: {error}") from None
+
+
+def _preflight_command(python: str, template: Path) -> list[str]:
+    """The read-only preflight on the synthesized template; it prints one line per check."""
+    return [python, "-m", "demo", "preflight", "--local", "--template", str(template)]
 
 
 def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], str]]:

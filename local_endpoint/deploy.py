@@ -90,8 +90,18 @@ def _wait_until_done(cloudformation: Any, stack_name: str, timeout: float) -> di
         if status in _DONE:
             return stack
         if status.endswith(_FAILED_SUFFIXES):
-            reason = stack.get("StackStatusReason", "no reason given")
+            reason = stack.get("StackStatusReason") or _failure_reason(cloudformation, stack_name)
             raise DeployError(f"stack {stack_name} is {status}: {reason}")
         if time.monotonic() > deadline:
             raise DeployError(f"stack {stack_name} still {status} after {timeout:.0f} s")
         time.sleep(_POLL_SECONDS)
+
+
+def _failure_reason(cloudformation: Any, stack_name: str) -> str:
+    """The newest stack event's reason that a resource handler gave (as `cdk deploy` shows)."""
+    events = cloudformation.describe_stack_events(StackName=stack_name).get("StackEvents", [])
+    for event in events:
+        reason = event.get("ResourceStatusReason") or ""
+        if "Resource handler returned message" in reason:
+            return reason
+    return "no reason given"

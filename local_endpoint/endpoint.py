@@ -64,8 +64,11 @@ class LocalEndpoint:
         disabled_patches: Iterable[str] = (),
         region: str = REGION,
         startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
+        principal_propagation_seconds: float = 0.0,
     ) -> None:
         self.disabled_patches = tuple(disabled_patches)
+        # New roles and users stay invisible to policy validation this long (the IAM race).
+        self.principal_propagation_seconds = principal_propagation_seconds
         self.region = region
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -88,6 +91,8 @@ class LocalEndpoint:
         command = [sys.executable, "-m", "local_endpoint.server", "--exit-on-stdin-eof"]
         for name in self.disabled_patches:
             command += ["--disable", name]
+        if self.principal_propagation_seconds:
+            command += ["--principal-propagation-seconds", str(self.principal_propagation_seconds)]
         began = time.monotonic()
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,

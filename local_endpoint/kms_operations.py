@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 from moto.core.exceptions import JsonRESTError
 
+from local_endpoint import messages
+
 ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
 SIGN_VERIFY = "SIGN_VERIFY"
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
@@ -22,7 +24,8 @@ RAW = "RAW"
 DIGEST = "DIGEST"
 MESSAGE_TYPES = (RAW, DIGEST)
 RAW_MESSAGE_MAX_BYTES = 4096
-"""Sign/Verify: a RAW message is at most 4096 bytes; hash larger ones and send a DIGEST."""
+"""Sign/Verify: a message is at most 4096 bytes (local_endpoint.validation); hash larger
+ones and send a DIGEST."""
 
 OAEP_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "RSAES_OAEP_SHA_1": hashes.SHA1,
@@ -76,7 +79,7 @@ def require_usage(key: Any, usage: str, operation: str) -> None:
     """InvalidKeyUsageException unless the key's KeyUsage is ``usage``."""
     if key.key_usage != usage:
         raise invalid_key_usage(
-            f"{key.arn} key usage is {key.key_usage} which is not valid for {operation}."
+            messages.KEY_USAGE.format(arn=key.arn, usage=key.key_usage, operation=operation)
         )
 
 
@@ -85,7 +88,7 @@ def require_encryption_algorithm(key: Any, algorithm: str | None) -> str:
     algorithm = algorithm or SYMMETRIC_DEFAULT
     if algorithm not in (key.encryption_algorithms or []):
         raise invalid_key_usage(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
+            messages.ALGORITHM.format(algorithm=algorithm, key_spec=key.key_spec)
         )
     return algorithm
 
@@ -98,7 +101,7 @@ def require_signing_algorithm(key: Any, algorithm: str | None) -> str:
         )
     if algorithm not in (key.signing_algorithms or []):
         raise invalid_key_usage(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec}."
+            messages.ALGORITHM.format(algorithm=algorithm, key_spec=key.key_spec)
         )
     return algorithm
 
@@ -152,14 +155,11 @@ def _signed_data(algorithm: str, message: bytes, message_type: str | None) -> tu
         )
     hash_type = SIGNING_HASHES[algorithm]
     if message_type == RAW:
-        if len(message) > RAW_MESSAGE_MAX_BYTES:
-            raise validation_error(
-                "1 validation error detected: Value at 'message' failed to satisfy constraint: "
-                f"Member must have length less than or equal to {RAW_MESSAGE_MAX_BYTES}"
-            )
+        # The 4096-byte limit is a parameter constraint, checked before authorization
+        # (local_endpoint.validation).
         return message, hash_type()
     if len(message) != hash_type.digest_size:
-        raise validation_error(f"Digest is invalid length for algorithm {algorithm}.")
+        raise validation_error(messages.DIGEST_LENGTH.format(algorithm=algorithm))
     return message, utils.Prehashed(hash_type())
 
 

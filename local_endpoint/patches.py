@@ -14,13 +14,20 @@ from __future__ import annotations
 import base64
 import json
 import struct
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import JsonRESTError, ServiceException
 
 import keypolicy
-from local_endpoint import authorization, kms_operations
+from local_endpoint import (
+    authorization,
+    cloudformation_enforcement,
+    kms_operations,
+    messages,
+    validation,
+)
 from local_endpoint.patching import Patcher, Registry
 
 REGISTRY = Registry()
@@ -31,6 +38,7 @@ CFN_MODELS = "moto.cloudformation.models"
 CFN_RESPONSES = "moto.cloudformation.responses"
 STS_MODELS = "moto.sts.models"
 STS_RESPONSES = "moto.sts.responses"
+IAM_MODELS = "moto.iam.models"
 # Cheap to import (about 0.1 s together): the server loads them before installing, so every
 # patch but the CloudFormation ones applies at start-up, in registry order. CloudFormation
 # costs about 2 s to import and is patched when its first request arrives.
@@ -54,8 +62,10 @@ def _cfn_key_arguments(properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# A change to these properties replaces the key (AWS::KMS::Key reference, "Update requires").
-_KEY_REPLACEMENT_PROPERTIES = ("KeySpec", "KeyUsage", "MultiRegion", "Origin")
+# These properties cannot change: the provider's update handler fails (BaseHandlerStd.
+# validateResourceModel, CFN_INVALID_REQUEST_MESSAGE), whatever UpdateReplacePolicy says.
+_IMMUTABLE_KEY_PROPERTIES = ("KeySpec", "KeyUsage", "MultiRegion", "Origin")
+IMMUTABLE_KEY_MESSAGE = messages.IMMUTABLE_KEY.text
 
 
 @REGISTRY.patch("cfn_kms_key_properties", module=KMS_MODELS)
@@ -64,10 +74,14 @@ def cfn_kms_key_properties(patcher: Patcher) -> None:
 
     AWS::KMS::Key (CloudFormation User Guide) creates the key with the template's KeySpec and
     KeyUsage (defaults SYMMETRIC_DEFAULT and ENCRYPT_DECRYPT), stores KeyPolicy as the key policy
-    document, and updates KeyPolicy, Description, Enabled and Tags in place; KeySpec, KeyUsage,
-    MultiRegion and Origin require replacement. moto 5.2.5 makes every key SYMMETRIC_DEFAULT,
-    stores the policy as a dict (DescribeKey then answers HTTP 500), rejects CloudFormation's
-    Key/Value tags and cannot update a key. Fn::GetAtt supports Arn and KeyId.
+    document, and updates KeyPolicy, Description, Enabled and Tags in place. A change of
+    KeySpec, KeyUsage, MultiRegion or Origin fails the update with "You cannot change the
+    values of the KeySpec, KeyUsage, Origin, or MultiRegion properties of an AWS::KMS::Key
+    resource." (the KMS resource provider's update handler); deleting the resource schedules
+    the key's deletion after PendingWindowInDays (default 30). moto 5.2.5 makes every key
+    SYMMETRIC_DEFAULT, stores the policy as a dict (DescribeKey then answers HTTP 500), rejects
+    CloudFormation's Key/Value tags, cannot update a key and deletes keys at once. Fn::GetAtt
+    supports Arn and KeyId.
     """
     from moto.kms import models
 
@@ -83,6 +97,7 @@ def cfn_kms_key_properties(patcher: Patcher) -> None:
         properties = cloudformation_json["Properties"]
         key = backend.create_key(**_cfn_key_arguments(properties))
         key.key_rotation_status = bool(properties.get("EnableKeyRotation", False))
+        key.cfn_pending_window_days = int(properties.get("PendingWindowInDays", 30))
         if not properties.get("Enabled", True):
             backend.disable_key(key.id)
         return key
@@ -110,10 +125,8 @@ def cfn_kms_key_properties(patcher: Patcher) -> None:
             "MultiRegion": arguments["multi_region"],
             "Origin": arguments["origin"],
         }
-        if any(current[p] != wanted[p] for p in _KEY_REPLACEMENT_PROPERTIES):
-            return create_from_cloudformation_json(
-                cls, new_resource_name, cloudformation_json, account_id, region_name
-            )
+        if any(current[p] != wanted[p] for p in _IMMUTABLE_KEY_PROPERTIES):
+            raise cloudformation_enforcement.HandlerError("InvalidRequest", IMMUTABLE_KEY_MESSAGE)
         backend = models.kms_backends[account_id][region_name]
         if arguments["policy"] is not None:
             old.policy = arguments["policy"]
@@ -126,7 +139,13 @@ def cfn_kms_key_properties(patcher: Patcher) -> None:
         backend.tagger.delete_all_tags_for_resource(old.id)
         if arguments["tags"]:
             backend.tagger.tag_resource(old.id, arguments["tags"])
+        old.cfn_pending_window_days = int(properties.get("PendingWindowInDays", 30))
         return old
+
+    def delete(self: Any, account_id: str, region_name: str) -> None:
+        backend = models.kms_backends[account_id][region_name]
+        if self.key_state != "PendingDeletion":
+            backend.schedule_key_deletion(self.id, getattr(self, "cfn_pending_window_days", 30))
 
     def has_cfn_attr(cls: type, attribute: str) -> bool:
         return attribute in ("Arn", "KeyId")
@@ -146,6 +165,7 @@ def cfn_kms_key_properties(patcher: Patcher) -> None:
     )
     patcher.replace(models.Key, "has_cfn_attr", classmethod(has_cfn_attr))
     patcher.replace(models.Key, "get_cfn_attribute", get_cfn_attribute)
+    patcher.replace(models.Key, "delete", delete)
 
 
 @REGISTRY.patch("cfn_change_set_outputs", module=CFN_MODELS)
@@ -190,6 +210,234 @@ def cfn_delete_change_set_if_exists(patcher: Patcher) -> None:
                 del self.change_sets[change_set_id]
 
     patcher.replace(models.CloudFormationBackend, "delete_change_set", delete_change_set)
+
+
+@REGISTRY.patch("cfn_stack_failures_roll_back", module=CFN_MODELS)
+def cfn_stack_failures_roll_back(patcher: Patcher) -> None:
+    """A failed resource handler fails the stack operation; RetainExceptOnCreate is honoured.
+
+    CloudFormation User Guide, "Stack status codes" and DeletionPolicy: when a resource fails,
+    ExecuteChangeSet still succeeds and the stack rolls back: a first create ends in
+    ROLLBACK_COMPLETE with its resources deleted (RetainExceptOnCreate ones included, Retain
+    ones kept), an update in UPDATE_ROLLBACK_COMPLETE, a delete in DELETE_FAILED; the
+    resource's event carries "Resource handler returned message: ... (HandlerErrorCode: ...)".
+    DeleteStack keeps RetainExceptOnCreate resources as it keeps Retain ones. moto 5.2.5 turns
+    a handler's error into an error of the API call, leaves the stack CREATE_IN_PROGRESS, and
+    deletes RetainExceptOnCreate resources with the stack.
+    """
+    from moto.cloudformation import models, parsing
+
+    original_execute = models.CloudFormationBackend.execute_change_set
+    original_delete = parsing.ResourceMap.delete
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> Any:
+        change_set = self.change_sets.get(change_set_name) or next(
+            (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
+        )
+        try:
+            return original_execute(self, change_set_name, stack_name)
+        except (cloudformation_enforcement.HandlerError, ServiceException, JsonRESTError) as error:
+            if change_set is None:
+                raise
+            failure = _handler_error(error)
+            stack = change_set.stack
+            creating = change_set.change_set_type == "CREATE"
+            stack._add_stack_event(
+                "CREATE_FAILED" if creating else "UPDATE_FAILED",
+                resource_status_reason=failure.reason,
+            )
+            if creating:
+                _roll_back_create(stack.resource_map)
+            stack.status = "ROLLBACK_COMPLETE" if creating else "UPDATE_ROLLBACK_COMPLETE"
+            stack._add_stack_event(stack.status, resource_status_reason=failure.reason)
+            change_set.execution_status = "EXECUTE_FAILED"
+            authorization.log(f"stack {stack.name}: {stack.status}: {failure.reason}")
+            return None
+
+    def delete(self: Any) -> None:
+        json_map = self._resource_json_map
+        self._resource_json_map = {
+            name: _retained_on_delete(resource) for name, resource in json_map.items()
+        }
+        try:
+            original_delete(self)
+        finally:
+            self._resource_json_map = json_map
+
+    original_delete_stack = models.CloudFormationBackend.delete_stack
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        stack = next(
+            (s for s in self.stacks.values() if name_or_stack_id in (s.name, s.stack_id)), None
+        )
+        try:
+            original_delete_stack(self, name_or_stack_id)
+        except (cloudformation_enforcement.HandlerError, ServiceException, JsonRESTError) as error:
+            if stack is None:
+                raise
+            failure = _handler_error(error)
+            self.stacks[stack.stack_id] = stack
+            self.deleted_stacks.pop(stack.stack_id, None)
+            stack.status = "DELETE_FAILED"
+            stack._add_stack_event("DELETE_FAILED", resource_status_reason=failure.reason)
+            authorization.log(f"stack {stack.name}: DELETE_FAILED: {failure.reason}")
+
+    patcher.replace(models.CloudFormationBackend, "execute_change_set", execute_change_set)
+    patcher.replace(models.CloudFormationBackend, "delete_stack", delete_stack)
+    patcher.replace(parsing.ResourceMap, "delete", delete)
+
+
+def _handler_error(error: Exception) -> cloudformation_enforcement.HandlerError:
+    """A resource handler's failure; a service error (IAM CreateRole, ...) as InvalidRequest."""
+    if isinstance(error, cloudformation_enforcement.HandlerError):
+        return error
+    code = getattr(error, "code", "Error")
+    message = getattr(error, "message", str(error))
+    return cloudformation_enforcement.HandlerError(
+        "InvalidRequest", f"{message} (Error Code: {code}; Status Code: 400)"
+    )
+
+
+def _retained_on_delete(resource: Any) -> Any:
+    """DeleteStack treats RetainExceptOnCreate as Retain (moto only knows Retain)."""
+    if isinstance(resource, dict) and resource.get("DeletionPolicy") == "RetainExceptOnCreate":
+        return {**resource, "DeletionPolicy": "Retain"}
+    return resource
+
+
+def _roll_back_create(resource_map: Any) -> None:
+    """Delete what a failed first create made, except DeletionPolicy Retain resources."""
+    for logical_id, resource in reversed(list(resource_map._parsed_resources.items())):
+        definition = resource_map._resource_json_map.get(logical_id, {})
+        retained = definition.get("DeletionPolicy") == "Retain"
+        if isinstance(resource, str) or resource is None or retained:
+            continue
+        try:
+            resource_map._delete_resource(resource, definition)
+            resource_map._parsed_resources.pop(logical_id, None)
+        except Exception as error:  # a rollback deletes what it can, as AWS does
+            authorization.log(f"rollback could not delete {logical_id}: {error}")
+
+
+@REGISTRY.patch("cfn_kms_calls_enforced", module=CFN_RESPONSES)
+def cfn_kms_calls_enforced(patcher: Patcher) -> None:
+    """CloudFormation's own KMS calls pass key-policy enforcement as CloudFormation's identity.
+
+    CloudFormation User Guide, "CloudFormation service role": with a RoleARN (the CDK default
+    synthesizer passes the bootstrap execution role) CloudFormation calls other services as
+    that role, otherwise with the caller's credentials. The AWS::KMS::Key handlers'
+    calls (local_endpoint.cloudformation_enforcement.PROVIDER_CALLS, from the provider's
+    source) are authorized like any request: a key policy without kms:ScheduleKeyDeletion
+    makes the delete fail, one without kms:TagResource a tag update, with AccessDenied.
+    moto 5.2.5 runs them inside the endpoint, past every key policy.
+    """
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.kms import models
+
+    enforcement = cloudformation_enforcement
+    original_call_action = CloudFormationResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        try:
+            caller = _authenticate(self)
+        except authorization.UnrecognizedCredentialsError:
+            return original_call_action(self)
+        identity = enforcement.identity_for(caller, _stack_role_arn(self))
+        with enforcement.acting_as(identity):
+            return original_call_action(self)
+
+    original_create = models.Key.create_from_cloudformation_json
+    original_update = models.Key.update_from_cloudformation_json
+    original_delete = models.Key.delete
+
+    def create_from_cloudformation_json(
+        cls: type,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        *args: Any,
+        **kw: Any,
+    ) -> Any:
+        identity = enforcement.current_identity(account_id)
+        properties = cloudformation_json.get("Properties", {})
+        enforcement.authorize(identity, "kms:CreateKey", None)
+        if properties.get("Tags"):
+            enforcement.authorize(identity, "kms:TagResource", None)
+        key = original_create(resource_name, cloudformation_json, account_id, *args, **kw)
+        for action in enforcement.create_calls(properties):
+            enforcement.authorize(identity, action, key)
+        return key
+
+    def update_from_cloudformation_json(cls: type, **kwargs: Any) -> Any:
+        key = kwargs["original_resource"]
+        identity = enforcement.current_identity(kwargs["account_id"])
+        new = kwargs["cloudformation_json"].get("Properties", {})
+        view: Any = key
+        for action in enforcement.update_calls(_key_properties(key), new):
+            if action in enforcement.ASYMMETRIC_ROTATION and kms_operations.is_asymmetric(key):
+                continue
+            enforcement.authorize(identity, action, view)
+            if action == "kms:PutKeyPolicy":  # later calls meet the new policy
+                view = _PolicyView(key.arn, json.dumps(new["KeyPolicy"]))
+        return original_update(**kwargs)
+
+    def delete(self: Any, account_id: str, region_name: str) -> None:
+        identity = enforcement.current_identity(account_id)
+        enforcement.authorize(identity, "kms:ScheduleKeyDeletion", self)
+        original_delete(self, account_id, region_name)
+
+    patcher.replace(CloudFormationResponse, "call_action", call_action)
+    patcher.replace(
+        models.Key, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json)
+    )
+    patcher.replace(
+        models.Key, "update_from_cloudformation_json", classmethod(update_from_cloudformation_json)
+    )
+    patcher.replace(models.Key, "delete", delete)
+
+
+@dataclass(frozen=True)
+class _PolicyView:
+    """A key as the authorizer sees it after PutKeyPolicy: its ARN and its new policy."""
+
+    arn: str
+    policy: str
+
+
+def _key_properties(key: Any) -> dict[str, Any]:
+    """A key's current state as AWS::KMS::Key properties (what the update compares against)."""
+    from moto.kms import models
+
+    backend = models.kms_backends[key.account_id][key.region]
+    tags = backend.tagger.list_tags_for_resource(key.id).get("Tags", [])
+    policy = key.policy
+    return {
+        "Description": key.description,
+        "KeyPolicy": json.loads(policy) if isinstance(policy, str) else policy,
+        "Enabled": key.key_state != "Disabled",
+        "EnableKeyRotation": bool(key.key_rotation_status),
+        "Tags": [{"Key": t["TagKey"], "Value": t["TagValue"]} for t in tags],
+    }
+
+
+def _stack_role_arn(response: Any) -> str | None:
+    """The service role the request's stack operation runs as (RoleARN), if any."""
+    role = response._get_param("RoleARN")
+    if role:
+        return role
+    backend = response.cloudformation_backend
+    name = response._get_param("StackName")
+    if response._get_action() == "ExecuteChangeSet":
+        wanted = response._get_param("ChangeSetName")
+        for change_set in reversed(list(backend.change_sets.values())):  # the newest first
+            if wanted == change_set.change_set_id or (
+                wanted == change_set.change_set_name and name in (None, change_set.stack_name)
+            ):
+                return change_set.role_arn or change_set.stack.role_arn
+    for stack in backend.stacks.values():
+        if name in (stack.name, stack.stack_id):
+            return stack.role_arn
+    return None
 
 
 # -- KMS API -------------------------------------------------------------------------------------
@@ -270,9 +518,7 @@ def kms_rsa_oaep(patcher: Patcher) -> None:
 
 OAEP = tuple(kms_operations.OAEP_HASHES)
 
-INCORRECT_KEY_MESSAGE = (
-    "The key ID in the request does not identify a KMS key that can perform this operation."
-)
+INCORRECT_KEY_MESSAGE = messages.INCORRECT_KEY.text
 
 
 @REGISTRY.patch("kms_decrypt_incorrect_key", module=KMS_RESPONSES)
@@ -449,8 +695,8 @@ def kms_key_state_enforced(patcher: Patcher) -> None:
     from moto.kms.responses import KmsResponse
 
     errors = {
-        "Disabled": ("DisabledException", "{arn} is disabled."),
-        "PendingDeletion": ("KMSInvalidStateException", "{arn} is pending deletion."),
+        "Disabled": ("DisabledException", messages.DISABLED.text),
+        "PendingDeletion": ("KMSInvalidStateException", messages.PENDING_DELETION.text),
     }
 
     def enforced(original: Any) -> Any:
@@ -502,10 +748,16 @@ def kms_key_policy_safety_checks(patcher: Patcher) -> None:
         return handler
 
     def check_template(cloudformation_json: Any, account: str) -> None:
+        # CloudFormation calls CreateKey/PutKeyPolicy as the stack's role or its caller.
         properties = cloudformation_json.get("Properties", {})
-        administrator = authorization.Caller(authorization.administrator_arn(account), account)
+        identity = cloudformation_enforcement.current_identity(account)
         bypass = properties.get("BypassPolicyLockoutSafetyCheck") in (True, "true")
-        check(properties.get("KeyPolicy"), administrator, bypass)
+        try:
+            check(properties.get("KeyPolicy"), identity, bypass)
+        except JsonRESTError as error:  # the provider maps it to a terminal InvalidRequest
+            raise cloudformation_enforcement.HandlerError(
+                "InvalidRequest", f"{error.message} (Service: Kms, Status Code: 400)"
+            ) from None
 
     original_create = models.Key.create_from_cloudformation_json
     original_update = models.Key.update_from_cloudformation_json
@@ -591,10 +843,50 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
                 denial = authorization.authorize_kms(request, caller, key, check)
             except keypolicy.PolicyError as error:
                 authorization.log(f"cannot evaluate the key policy of {check.key_ref}: {error}")
-                return _json_error(self, 500, "KMSInternalException", f"key policy: {error}")
+                return _json_error(
+                    self,
+                    500,
+                    "KMSInternalException",
+                    messages.POLICY_NOT_EVALUATED.format(reason=str(error)),
+                )
             if denial is not None:
                 authorization.log(f"denied: {denial.message}")
                 return _json_error(self, 400, "AccessDeniedException", denial.message)
+        return original_call_action(self)
+
+    patcher.replace(KmsResponse, "call_action", call_action)
+
+
+@REGISTRY.patch("kms_validation_before_authorization", module=KMS_RESPONSES)
+def kms_validation_before_authorization(patcher: Patcher) -> None:
+    """Parameters are validated before authorization: a malformed request is a
+    ValidationException whoever sends it.
+
+    KMS API reference, each operation's Request Parameters (Length Constraints, Valid Values)
+    and Common Errors: AWS authenticates, then validates the request, then authorizes; an
+    unauthorized 5,000-byte RAW Sign answers "1 validation error detected: Value at 'message'
+    failed to satisfy constraint: Member must have length less than or equal to 4096". The
+    order is in local_endpoint.validation. moto 5.2.5 (with the key-policy patch) answers
+    AccessDeniedException first, and accepts RAW messages of any size.
+    """
+    from moto.kms.responses import KmsResponse
+
+    original_call_action = KmsResponse.call_action
+
+    def call_action(self: Any) -> Any:
+        try:
+            params = json.loads(self.body) if self.body else {}
+        except ValueError:
+            return original_call_action(self)
+        if not isinstance(params, dict):
+            return original_call_action(self)
+        try:
+            _authenticate(self)
+        except authorization.UnrecognizedCredentialsError as error:
+            return _json_error(self, 400, error.code, error.message)
+        problem = validation.validation_problem(self._get_action(), params)
+        if problem is not None:
+            return _json_error(self, 400, "ValidationException", problem)
         return original_call_action(self)
 
     patcher.replace(KmsResponse, "call_action", call_action)
@@ -626,12 +918,16 @@ def _not_found(response: Any, key_ref: str) -> tuple[int, dict, str]:
             response,
             400,
             "NotFoundException",
-            f"Alias arn:{authorization.PARTITION}:kms:{region}:{account}:{name} is not found.",
+            messages.NOT_FOUND_ALIAS.format(
+                arn=f"arn:{authorization.PARTITION}:kms:{region}:{account}:{name}"
+            ),
         )
     key_arn = key_ref
     if not key_ref.startswith("arn:"):
         key_arn = f"arn:{authorization.PARTITION}:kms:{region}:{account}:key/{key_ref}"
-    return _json_error(response, 400, "NotFoundException", f"Key '{key_arn}' does not exist")
+    return _json_error(
+        response, 400, "NotFoundException", messages.NOT_FOUND_KEY.format(arn=key_arn)
+    )
 
 
 def _authenticate(response: Any) -> Any:
@@ -723,13 +1019,54 @@ def sts_trust_policy_enforced(patcher: Patcher) -> None:
             )
         except trust_policy.TrustPolicyError as error:
             authorization.log(f"cannot evaluate the trust policy of {role_arn}: {error}")
-            return _query_error(403, "AccessDenied", f"trust policy not understood: {error}")
+            return _query_error(
+                403, "AccessDenied", messages.TRUST_NOT_UNDERSTOOD.format(reason=str(error))
+            )
         if denial is not None:
             authorization.log(f"denied: {denial.message}")
             return _query_error(403, "AccessDenied", denial.message)
         return original(self)
 
     patcher.replace(TokenResponse, "assume_role", assume_role)
+
+
+@REGISTRY.patch("iam_trust_policy_principals_exist", module=IAM_MODELS)
+def iam_trust_policy_principals_exist(patcher: Patcher) -> None:
+    """CreateRole and UpdateAssumeRolePolicy refuse a trust policy naming a missing principal.
+
+    IAM API reference, CreateRole and UpdateAssumeRolePolicy (MalformedPolicyDocument): a
+    trust policy's Principal must name principals that exist, path included; otherwise
+    'Invalid principal in policy: "AWS":"ARN"' (HTTP 400). The check is
+    local_endpoint.principals.missing_principals, the one the key policies use. moto 5.2.5
+    stores any principal.
+    """
+    from moto.iam import models
+    from moto.iam.exceptions import MalformedPolicyDocument
+
+    from local_endpoint import principals
+
+    def checked(document: Any, account: str) -> None:
+        try:
+            parsed = json.loads(document) if isinstance(document, str) else document
+        except ValueError:
+            return  # moto's own validator answers a malformed document
+        missing = principals.missing_principals(parsed, account)
+        if missing:
+            raise MalformedPolicyDocument(principals.invalid_principal_message(missing))
+
+    original_create = models.IAMBackend.create_role
+    original_update = models.IAMBackend.update_assume_role_policy
+
+    def create_role(self: Any, role_name: str, assume_role_policy_document: str, *a: Any, **k: Any):  # type: ignore[no-untyped-def]
+        checked(assume_role_policy_document, self.account_id)
+        return original_create(self, role_name, assume_role_policy_document, *a, **k)
+
+    def update_assume_role_policy(self: Any, role_name: str, policy_document: str) -> None:
+        checked(policy_document, self.account_id)
+        original_update(self, role_name, policy_document)
+
+    patcher.replace(models.IAMBackend, "create_role", create_role)
+    patcher.replace(models.IAMBackend, "update_assume_role_policy", update_assume_role_policy)
 
 
 # STS's codes for credentials it does not recognize (STS API reference, "Common Errors").

@@ -32,6 +32,14 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="PATCH",
         help="leave one fidelity patch out (for tests that pin moto's unpatched behaviour)",
     )
+    parser.add_argument(
+        "--principal-propagation-seconds",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="new IAM roles and users stay invisible to policy validation this long "
+        "(reproduces IAM's propagation delay; default 0)",
+    )
     parser.add_argument("--exit-on-stdin-eof", action="store_true")
     return parser.parse_args(argv)
 
@@ -62,6 +70,9 @@ def build_server(host: str, port: int, disabled: Sequence[str]) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    from local_endpoint import principals
+
+    principals.propagation_seconds = args.principal_propagation_seconds
     try:
         server = build_server(args.host, args.port, args.disable)
     except (OSError, ValueError) as error:

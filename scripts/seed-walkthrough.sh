@@ -70,6 +70,13 @@ else
 fi
 
 say() { echo "seed: $*" >&2; }
+# Print the exact command line, then run it: what is shown is what runs (copy-paste safe).
+say_run() {
+  local shown
+  printf -v shown '%q ' "$@"
+  say "${shown% }"
+  "$@"
+}
 
 aws() {
   if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then
@@ -106,8 +113,7 @@ send() (
 }
 JSON
 
-  say "aws kms sign --key-id $signing_key --message-type RAW --signing-algorithm ECDSA_SHA_512"
-  aws kms sign \
+  say_run aws kms sign \
     --key-id "$signing_key" \
     --message-type RAW \
     --signing-algorithm ECDSA_SHA_512 \
@@ -118,8 +124,7 @@ JSON
   say "tar -czvf message.tar.gz message.sig message.json"
   tar -czvf message.tar.gz message.sig message.json >&2
 
-  say "aws kms encrypt --key-id $encryption_key --encryption-algorithm RSAES_OAEP_SHA_256"
-  aws kms encrypt \
+  say_run aws kms encrypt \
     --key-id "$encryption_key" \
     --encryption-algorithm RSAES_OAEP_SHA_256 \
     --plaintext fileb://message.tar.gz \
@@ -134,8 +139,7 @@ receive() (
   cd "$work/receiver"
   assume "$receiver_role" "${SEED_RECEIVER_PROFILE:-}"
 
-  say "aws kms decrypt --key-id $encryption_key --ciphertext-blob fileb://message.enc"
-  aws kms decrypt \
+  say_run aws kms decrypt \
     --key-id "$encryption_key" \
     --ciphertext-blob fileb://message.enc \
     --encryption-algorithm RSAES_OAEP_SHA_256 \
@@ -145,8 +149,7 @@ receive() (
   say "tar -xzvf message.tar.gz"
   tar -xzvf message.tar.gz >&2
 
-  say "aws kms verify --key-id $signing_key --signing-algorithm ECDSA_SHA_512"
-  aws kms verify \
+  say_run aws kms verify \
     --key-id "$signing_key" \
     --message-type RAW \
     --message fileb://message.json \

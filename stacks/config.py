@@ -72,6 +72,30 @@ class KeyRemoval(enum.Enum):
     """The key is scheduled for deletion after the pending window (for sandboxes)."""
 
 
+# -- issue 11: role naming -----------------------------------------------------------------------
+
+
+class RoleNames(enum.Enum):
+    """How the two roles are named. IAM role names are global to an account (every region)."""
+
+    FIXED = "fixed"
+    """`{namePrefix}SenderRole`/`{namePrefix}ReceiverRole`: the seed's names, one deployment
+    per account and prefix (a second region needs another prefix)."""
+    GENERATED = "generated"
+    """No RoleName: CloudFormation generates a unique name (`{stack}-SenderRole...-<suffix>`),
+    so the same prefix can be deployed in several regions of one account."""
+
+
+def _parse_role_names(setting: str, value: object) -> RoleNames:
+    for option in RoleNames:
+        if value == option.value:
+            return option
+    raise ConfigError(setting, "fixed or generated", value)
+
+
+# -- end of issue 11 block -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Validated settings of one deployment of the stack. Build it with `from_context`."""
@@ -91,6 +115,8 @@ class StackConfig:
     pending_window_days: int = PENDING_WINDOW_MAX_DAYS
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     bootstrapless: bool = False
+    # -- issue 11: role naming (IAM role names are account-global) --
+    role_names: RoleNames = RoleNames.FIXED
 
     @property
     def stack_name(self) -> str:
@@ -105,6 +131,16 @@ class StackConfig:
     def signing_key_alias_name(self) -> str:
         """The signing key's alias with the name prefix applied."""
         return _prefixed_alias(self.name_prefix, self.signing_key_alias)
+
+    @property
+    def sender_role_physical_name(self) -> str | None:
+        """The sender role's RoleName, or None to let CloudFormation generate a unique one."""
+        return self.sender_role_full_name if self.role_names is RoleNames.FIXED else None
+
+    @property
+    def receiver_role_physical_name(self) -> str | None:
+        """The receiver role's RoleName, or None to let CloudFormation generate a unique one."""
+        return self.receiver_role_full_name if self.role_names is RoleNames.FIXED else None
 
     @property
     def sender_role_full_name(self) -> str:
@@ -479,4 +515,5 @@ _SETTINGS: Final[dict[str, tuple[str, _Parser]]] = {
     "sample:pendingWindowDays": ("pending_window_days", _parse_pending_window),
     "sample:tags": ("tags", _parse_tags),
     "sample:bootstrapless": ("bootstrapless", _parse_bool),
+    "sample:roleNames": ("role_names", _parse_role_names),  # issue 11
 }

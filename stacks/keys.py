@@ -37,8 +37,11 @@ class KeyPurpose(enum.Enum):
     )
 
 
+# RETAIN_ON_UPDATE_OR_DELETE is CloudFormation's DeletionPolicy RetainExceptOnCreate: the key
+# survives `cdk destroy` and replacement, but a rollback of the stack's first create deletes it
+# (it was never in use), so a failed first deploy leaves no orphaned key behind.
 _REMOVAL_POLICIES = {
-    KeyRemoval.RETAIN: RemovalPolicy.RETAIN,
+    KeyRemoval.RETAIN: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     KeyRemoval.DESTROY: RemovalPolicy.DESTROY,
 }
 

@@ -34,7 +34,7 @@ class KmsSignEncryptStack(Stack):
         sender = KeyUserRole(
             self,
             "SenderRole",
-            role_name=config.sender_role_full_name,
+            role_name=config.sender_role_physical_name,
             description="Signs with the signing key and encrypts with the encryption key",
             trust=key_policy.trust_statements(
                 "Sender",
@@ -44,7 +44,7 @@ class KmsSignEncryptStack(Stack):
         receiver = KeyUserRole(
             self,
             "ReceiverRole",
-            role_name=config.receiver_role_full_name,
+            role_name=config.receiver_role_physical_name,
             description="Decrypts with the encryption key and verifies with the signing key",
             trust=key_policy.trust_statements(
                 "Receiver",

@@ -25,7 +25,7 @@ class KeyUserRole(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        role_name: str,
+        role_name: str | None,  # None: CloudFormation generates it (sample:roleNames)
         description: str,
         trust: Sequence[iam.PolicyStatement],
     ) -> None:

@@ -6,8 +6,10 @@ inside botocore's retry loop: what is tested is botocore's real retry behaviour.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import boto3
 import botocore.exceptions
 import pytest
 from demo_testkit import aws_error
@@ -274,7 +276,45 @@ def test_client_settings_refuse_unbounded_values(kwargs: dict[str, object], mess
             "arn:aws-us-gov:iam::123456789012:role/R",
         ),
         ("arn:aws:iam::123456789012:user/admin", "arn:aws:iam::123456789012:user/admin"),
+        (  # an IAM Identity Center role keeps the path AWS gives it
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/jane",
+            "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/"
+            "AWSReservedSSO_Admin_0123456789abcdef",
+        ),
     ],
 )
 def test_role_of_maps_an_assumed_role_session_to_its_role(principal: str, role: str) -> None:
     assert aws.role_of(principal) == role
+
+
+def test_role_hints_take_the_path_iam_reports() -> None:
+    """A session ARN has no path; the hint asks IAM (GetRole) for the ARN a policy must name."""
+    from botocore.stub import Stubber
+
+    session = aws.AwsSession(
+        session=boto3.Session(
+            region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x"
+        ),
+        party="caller",
+        settings=aws.ClientSettings(),
+        metrics=aws.CallMetrics(),
+    )
+    pathed = "arn:aws:iam::123456789012:role/teams/payments/Sender"
+    with Stubber(session.client("iam")) as stub:
+        stub.add_response(
+            "get_role",
+            {
+                "Role": {
+                    "Path": "/teams/payments/",
+                    "RoleName": "Sender",
+                    "RoleId": "AROAEXAMPLEEXAMPLE01",
+                    "Arn": pathed,
+                    "CreateDate": "2026-01-01T00:00:00Z",
+                    "AssumeRolePolicyDocument": "{}",
+                }
+            },
+            {"RoleName": "Sender"},
+        )
+        found = aws.role_arn_with_path(session, "arn:aws:sts::123456789012:assumed-role/Sender/s")
+    assert found == pathed
+    assert json.loads(aws.statement_needed("x", "kms:Sign", found))["Principal"] == {"AWS": pathed}

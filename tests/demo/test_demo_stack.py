@@ -99,7 +99,12 @@ def test_alias_outputs_without_the_prefix_get_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "error", "message"),
     [
-        ({"OtherStack": OUTPUTS}, NotDeployedError, "stack 'KmsSignEncryptStack' is not in"),
+        (
+            {"OtherStack": OUTPUTS, "dev-KmsSignEncryptStack": OUTPUTS},
+            UsageError,
+            "holds 2 stacks (OtherStack, dev-KmsSignEncryptStack): pass --stack-name or "
+            "--name-prefix",
+        ),
         ({}, NotDeployedError, "(stacks found: none): deploy it first"),
         (
             {"KmsSignEncryptStack": {"EncryptionKeyArn": OUTPUTS["EncryptionKeyArn"]}},

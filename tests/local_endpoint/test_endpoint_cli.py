@@ -62,12 +62,14 @@ def test_demo_reports_a_failing_phase_in_one_line(monkeypatch, tmp_path, capsys)
     monkeypatch.setattr(
         cli, "_demo_steps", lambda python, path: [("A step that fails", failing, "running X")]
     )
+    passing = [sys.executable, "-c", "print('PASS shell: ok')"]
+    monkeypatch.setattr(cli, "_preflight_command", lambda python, template: passing)
     assert cli.main(["demo"]) == cli.EXIT_FAILED
     captured = capsys.readouterr()
-    assert "==> [1/5] Starting the local AWS endpoint" in captured.out
-    assert "==> [3/5] Creating the two party workloads" in captured.out
+    assert "==> [1/7] Starting the local AWS endpoint" in captured.out
+    assert "==> [5/7] Creating the two party workloads" in captured.out
     assert "sender-workload: arn:aws:iam::123456789012:user/sender-workload -> " in captured.out
-    assert "==> [4/5] A step that fails" in captured.out
+    assert "==> [6/7] A step that fails" in captured.out
     (reason,) = [line for line in captured.err.splitlines() if line]
     assert (
         reason
@@ -92,11 +94,15 @@ def test_demo_fails_in_one_line_when_the_outputs_name_no_roles(
 
 def test_demo_fails_clearly_when_cdk_deploy_fails(monkeypatch, tmp_path, capsys) -> None:
     def failing_deploy(command, env, *, capture=False):
-        raise cli.cdk_cli.CdkError("`cdk deploy` exited with 1: see the output above")
+        if "deploy" in command:
+            raise cli.cdk_cli.CdkError("`cdk deploy` exited with 1: see the output above")
+        return ""
 
     monkeypatch.setattr(cli, "OUTPUTS_FILE", tmp_path / "cdk-outputs.json")
     monkeypatch.setattr(cli, "WORK_DIR", tmp_path)
     monkeypatch.setattr(cli.cdk_cli, "run", failing_deploy)
+    passing = [sys.executable, "-c", "pass"]
+    monkeypatch.setattr(cli, "_preflight_command", lambda python, template: passing)
     assert cli.main(["demo"]) == cli.EXIT_FAILED
     err = capsys.readouterr().err.strip()
     assert err == (
@@ -118,3 +124,25 @@ def test_a_usage_error_is_one_line(capsys) -> None:
     assert caught.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("python -m local_endpoint: error: argument COMMAND: invalid choice")
+
+
+def test_demo_runs_the_preflight_before_the_deploy_and_stops_when_it_fails(
+    monkeypatch, tmp_path, capsys
+) -> None:
+    ran = []
+
+    def cdk(command, env, *, capture=False):
+        ran.append(command[2])
+        return ""
+
+    monkeypatch.setattr(cli, "OUTPUTS_FILE", tmp_path / "cdk-outputs.json")
+    monkeypatch.setattr(cli, "WORK_DIR", tmp_path)
+    monkeypatch.setattr(cli.cdk_cli, "run", cdk)
+    monkeypatch.setattr(cli.cdk_cli, "PROJECT_ROOT", tmp_path)
+    failing = [sys.executable, "-c", "print('FAIL role SenderRole: exists'); raise SystemExit(1)"]
+    monkeypatch.setattr(cli, "_preflight_command", lambda python, template: failing)
+    assert cli.main(["demo"]) == cli.EXIT_FAILED
+    captured = capsys.readouterr()
+    assert ran == ["synth"]  # no deploy after a failed preflight
+    assert "==> [3/6] Preflight, read-only, before the deploy" in captured.out
+    assert "failed while running the preflight" in captured.err

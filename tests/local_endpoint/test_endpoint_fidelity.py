@@ -13,7 +13,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import cloudformation_pins
 import pytest
+import validation_order_pins
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
@@ -545,7 +547,11 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "key state is enforced": (disabled_and_deleted_keys_refuse_to_work, "kms_key_state_enforced"),
     "RAW Sign up to 4096 bytes": (
         raw_sign_is_limited_to_4096_bytes,
-        "kms_sign_verify_message_types",
+        "kms_validation_before_authorization",
+    ),
+    "validation before authorization": (
+        validation_order_pins.unauthorized_oversized_raw_sign_is_a_validation_error,
+        "kms_validation_before_authorization",
     ),
     "DIGEST signature verifies offline": (
         digest_signature_verifies_offline,
@@ -565,6 +571,26 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "CFN key policy updates in place": (
         key_update_changes_the_policy_in_place,
         "cfn_kms_key_properties",
+    ),
+    "CFN KeySpec change fails update": (
+        cloudformation_pins.key_spec_change_fails_the_update,
+        "cfn_kms_key_properties",
+    ),
+    "CFN failed create rolls back": (
+        cloudformation_pins.stack_failures_roll_back,
+        "cfn_stack_failures_roll_back",
+    ),
+    "trust policy principals exist": (
+        cloudformation_pins.trust_policy_principals_must_exist,
+        "iam_trust_policy_principals_exist",
+    ),
+    "key policy principals' paths": (
+        cloudformation_pins.key_policy_principals_must_exist_with_their_path,
+        "kms_key_policy_safety_checks",
+    ),
+    "CFN KMS calls are authorized": (
+        cloudformation_pins.cloudformation_enforcement,
+        "cfn_kms_calls_enforced",
     ),
     "change-set deploy has Outputs": (change_set_deploy_has_outputs, "cfn_change_set_outputs"),
     "DeleteChangeSet of unknown name": (
@@ -689,3 +715,8 @@ def test_rsa_encrypt_of_nothing_is_a_validation_error() -> None:
         with pytest.raises(ClientError) as caught:
             kms.encrypt(KeyId=key, Plaintext=b"", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
         assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_checks_run_in_aws_order_one_case_per_class() -> None:
+    with patched_moto() as moto:
+        validation_order_pins.check_order(moto)

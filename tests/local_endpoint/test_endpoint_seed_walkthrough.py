@@ -114,8 +114,10 @@ def test_sender_decrypt_is_denied_in_aws_wording(deployed_stack, walkthrough) ->
     ) in answer.stderr
 
 
-def test_receiver_cannot_sign_and_sender_cannot_assume_receiver(deployed_stack) -> None:
+def test_receiver_cannot_sign_and_sender_cannot_assume_receiver(deployed_stack, tmp_path) -> None:
     base = deployed_stack.subprocess_env()
+    message = tmp_path / "message.json"
+    message.write_text('{"message": "m"}')  # under 4096 bytes: a valid request, refused
     receiver = session_env(base, deployed_stack.outputs["ReceiverRoleArn"])
     answer = cli(
         receiver,
@@ -128,7 +130,7 @@ def test_receiver_cannot_sign_and_sender_cannot_assume_receiver(deployed_stack) 
         "--signing-algorithm",
         "ECDSA_SHA_512",
         "--message",
-        "fileb://" + str(SCRIPT),
+        "fileb://" + str(message),
     )
     assert answer.returncode in CLI_SERVICE_ERROR
     assert "(AccessDeniedException) when calling the Sign operation" in answer.stderr
@@ -202,3 +204,33 @@ def test_receive_alone_needs_the_work_directory(tmp_path) -> None:
         "seed: SEED_STEP=receive needs SEED_WORK_DIR (where send wrote message.enc)\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_echoed_aws_command_is_the_one_that_runs(walkthrough, deployed_stack) -> None:
+    """A user copies the echoed line: it must be the full command, --encryption-algorithm
+    included (without it the key policy's algorithm condition refuses Decrypt)."""
+    import shlex
+
+    result, work = walkthrough
+    shown = [
+        shlex.split(line.removeprefix("seed: "))
+        for line in result.stderr.splitlines()
+        if line.startswith("seed: aws kms ")
+    ]
+    assert [command[2] for command in shown] == ["sign", "encrypt", "decrypt", "verify"]
+    decrypt = shown[2]
+    assert decrypt[decrypt.index("--encryption-algorithm") + 1] == "RSAES_OAEP_SHA_256"
+    assert decrypt[decrypt.index("--ciphertext-blob") + 1] == "fileb://message.enc"
+    # What was shown is exactly what ran: run the echoed decrypt itself, as the receiver.
+    env = session_env(
+        deployed_stack.endpoint.subprocess_env(), deployed_stack.outputs["ReceiverRoleArn"]
+    )
+    rerun = subprocess.run(
+        [*decrypt, "--output", "text", "--query", "KeyId"],
+        env=env,
+        cwd=work / "receiver",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr

@@ -154,5 +154,6 @@ def check_no_identity_policies(doc: dict[str, Any]) -> None:
 
 
 def check_key_retained(resource: dict[str, Any]) -> None:
-    assert resource["DeletionPolicy"] == "Retain"
+    # RetainExceptOnCreate, not Retain: a rolled-back first create must not orphan the key.
+    assert resource["DeletionPolicy"] == "RetainExceptOnCreate"
     assert resource["UpdateReplacePolicy"] == "Retain"

@@ -39,7 +39,7 @@ SETTINGS = (
     "sample:namePrefix, sample:encryptionKeyAlias, sample:signingKeyAlias, "
     "sample:senderRoleName, sample:receiverRoleName, sample:senderPrincipals, "
     "sample:receiverPrincipals, sample:adminPrincipals, sample:keyRemoval, "
-    "sample:pendingWindowDays, sample:tags, sample:bootstrapless"
+    "sample:pendingWindowDays, sample:tags, sample:bootstrapless, sample:roleNames"
 )
 
 # (overrides on top of cdk.json, the exact message)
