@@ -35,10 +35,13 @@ pytestmark = pytest.mark.integration
 def wrapper(deployed_stack: Any) -> envelope.PublicKeyWrapper:
     """Mallory's tool: the receiver's public key (anyone may hold it)."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in deployed_stack.env.items():
+        for name, value in (deployed_stack.env | deployed_stack.party_env).items():
             patch.setenv(name, value)
         caller = open_caller_session(
-            profile=None, region="us-east-1", settings=ClientSettings(), metrics=CallMetrics()
+            profile=deployed_stack.profiles.sender.profile,
+            region="us-east-1",
+            settings=ClientSettings(),
+            metrics=CallMetrics(),
         )
         sender = assume_role(caller, deployed_stack.outputs["SenderRoleArn"], party="sender")
         arn = deployed_stack.outputs["EncryptionKeyArn"]

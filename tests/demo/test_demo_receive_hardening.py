@@ -35,8 +35,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _as(deployed_stack: Any, party: str) -> Any:
+    workload = (
+        deployed_stack.profiles.sender if party == "sender" else deployed_stack.profiles.receiver
+    )
     caller = open_caller_session(
-        profile=None, region="us-east-1", settings=ClientSettings(), metrics=CallMetrics()
+        profile=workload.profile,
+        region="us-east-1",
+        settings=ClientSettings(),
+        metrics=CallMetrics(),
     )
     role = deployed_stack.outputs["SenderRoleArn" if party == "sender" else "ReceiverRoleArn"]
     return assume_role(caller, role, party=party)

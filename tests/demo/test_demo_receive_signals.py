@@ -46,7 +46,7 @@ def large_envelope(deployed_stack: Any, tmp_path_factory: pytest.TempPathFactory
         [sys.executable, "-c", RUN_CLI, "send", str(work / "large.bin"), "-o",
          str(work / "large.enc"), "--no-progress", "--outputs-file",
          str(deployed_stack.outputs_file)],
-        cwd=ROOT, env=deployed_stack.endpoint.subprocess_env(), capture_output=True, text=True,
+        cwd=ROOT, env=deployed_stack.subprocess_env(), capture_output=True, text=True,
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -79,7 +79,7 @@ def _receive_and_signal(
     child = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=deployed_stack.endpoint.subprocess_env(),
+        env=deployed_stack.subprocess_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -84,6 +84,8 @@ def test_demo_fails_in_one_line_when_the_outputs_name_no_roles(
     monkeypatch.setattr(cli, "OUTPUTS_FILE", outputs)
     monkeypatch.setattr(cli, "WORK_DIR", tmp_path)
     monkeypatch.setattr(cli.cdk_cli, "run", lambda *a, **k: outputs.write_text("{}"))
+    passing = [sys.executable, "-c", "print('PASS shell: ok')"]
+    monkeypatch.setattr(cli, "_preflight_command", lambda python, template: passing)
     assert cli.main(["demo"]) == cli.EXIT_FAILED
     (reason,) = [line for line in capsys.readouterr().err.splitlines() if line]
     assert reason.startswith(
@@ -144,5 +146,5 @@ def test_demo_runs_the_preflight_before_the_deploy_and_stops_when_it_fails(
     assert cli.main(["demo"]) == cli.EXIT_FAILED
     captured = capsys.readouterr()
     assert ran == ["synth"]  # no deploy after a failed preflight
-    assert "==> [3/6] Preflight, read-only, before the deploy" in captured.out
+    assert "==> [3/7] Preflight, read-only, before the deploy" in captured.out
     assert "failed while running the preflight" in captured.err

@@ -222,9 +222,7 @@ def test_each_echoed_aws_command_is_the_one_that_runs(walkthrough, deployed_stac
     assert decrypt[decrypt.index("--encryption-algorithm") + 1] == "RSAES_OAEP_SHA_256"
     assert decrypt[decrypt.index("--ciphertext-blob") + 1] == "fileb://message.enc"
     # What was shown is exactly what ran: run the echoed decrypt itself, as the receiver.
-    env = session_env(
-        deployed_stack.endpoint.subprocess_env(), deployed_stack.outputs["ReceiverRoleArn"]
-    )
+    env = session_env(deployed_stack.subprocess_env(), deployed_stack.outputs["ReceiverRoleArn"])
     rerun = subprocess.run(
         [*decrypt, "--output", "text", "--query", "KeyId"],
         env=env,
