@@ -57,8 +57,11 @@ class EncryptWriter:
         self._rotation = Rotation(
             CHUNKS_PER_BATCH * CHUNK_SIZE, BUFFERS, [hasher] if hasher else []
         )
+        # Written in this thread (no writer): one ciphertext buffer is enough.
         self._sealed = Rotation(
-            CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE, BUFFERS, [writer] if writer else []
+            CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE,
+            BUFFERS if writer else 1,
+            [writer] if writer else [],
         )
         self._writer = writer
         self._batches = 0
