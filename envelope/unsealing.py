@@ -27,7 +27,7 @@ from envelope.keys import KeyUnwrapper, SignatureVerifier
 from envelope.records import RecordParser
 from envelope.statement import Statement, manifest_line, parse_statement
 from envelope.stream import DecryptReader
-from envelope.workers import Worker, write_all_fd
+from envelope.workers import InlineWorker, Worker, write_all_fd
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def unseal(
         if len(data_key) != DATA_KEY_SIZE:
             raise EnvelopeAuthenticationError()
         payload_key = derive_payload_key(data_key, header.raw, header.salt)
-        with Worker("envelope-sha512") as hasher, Worker("envelope-write") as writer:
+        with Worker("envelope-sha512") as hasher, InlineWorker("envelope-write") as writer:
             sink = _FileSink(out_dir, hasher, writer)
             try:
                 parser = RecordParser(sink.start, sink.data, sink.end)

@@ -56,6 +56,8 @@ class LocalEndpoint:
 
     ``disabled_patches`` leaves named fidelity patches out (tests pin moto's own behaviour
     with it); ``enforce`` is shorthand for keeping or dropping the authorization patches.
+    ``latency`` (seconds) holds every request that long in the server: a network round trip
+    for the latency benchmarks (bench/latency.py).
     """
 
     def __init__(
@@ -64,8 +66,10 @@ class LocalEndpoint:
         disabled_patches: Iterable[str] = (),
         region: str = REGION,
         startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
+        latency: float = 0.0,
     ) -> None:
         self.disabled_patches = tuple(disabled_patches)
+        self.latency = latency
         self.region = region
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -88,6 +92,8 @@ class LocalEndpoint:
         command = [sys.executable, "-m", "local_endpoint.server", "--exit-on-stdin-eof"]
         for name in self.disabled_patches:
             command += ["--disable", name]
+        if self.latency:
+            command += ["--latency", repr(float(self.latency))]
         began = time.monotonic()
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,
