@@ -47,7 +47,7 @@ from envelope.statement import (
     manifest_line,
     name_problem,
 )
-from envelope.stream import EncryptWriter
+from envelope.stream import CHUNK_SIZE, CHUNKS_PER_BATCH, EncryptWriter
 from envelope.workers import Worker, write_all
 
 SMALL_INPUT = 1 << 20
@@ -260,7 +260,14 @@ def _seal_small(
     header, payload_key = _begin(wrapper, salt, data_key, wrapping)
 
     def write_payload(out: BinaryIO) -> int:
-        writer = EncryptWriter(out, payload_key)
+        stream_size = sum(
+            len(encode_file_record(p.name, 0)) + len(d)
+            for p, d in zip(inputs, contents, strict=True)
+        )
+        stream_size += len(encode_end_record(statement_bytes, signature))
+        writer = EncryptWriter(
+            out, payload_key, batch_chunks=min(CHUNKS_PER_BATCH, stream_size // CHUNK_SIZE + 1)
+        )
         for plain, data in zip(inputs, contents, strict=True):
             writer.write(encode_file_record(plain.name, len(data)))
             writer.write(data)
