@@ -56,6 +56,7 @@ synth: runtime
 
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.latency
 	$(PY) -m bench.endpoint_start
 
 # Rewrite the reviewed template snapshots after an intended stack change; review the diff.
