@@ -14,7 +14,7 @@ there. The round trip (RT) is measured in the same run: the best wall time of on
 Many small messages, on a second endpoint with no injected latency: 1,000 files of 1 KiB as
 one envelope (1 Sign, 1 Encrypt) and as 1,000 envelopes, with the same seal done with local
 keys as the I/O-only baseline; the one envelope must spend most of its time on I/O (target:
-KMS at most half of its wall time).
+the sealing thread waits for KMS at most a quarter of its wall time).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from local_endpoint import LocalEndpoint
 SEND_TARGET = 1.3
 RECEIVE_VERIFY_TARGET = 2.3
 RECEIVE_CACHED_TARGET = 1.3
-KMS_SHARE_LIMIT = 0.5
+KMS_SHARE_LIMIT = 0.25
 SMALL = 1024
 MANY = 1000
 
@@ -169,20 +169,33 @@ def many_section(work: Path, keys_text: str | None) -> tuple[list[str], list[Any
             target = _fresh(out / "local.env")
             envelope.seal(paths, target, signer=signer_local, wrapper=wrapper_local)
 
-        def one_envelope() -> None:
-            envelope.seal(paths, _fresh(out / "all.env"), signer=keys.signer, wrapper=keys.wrapper)
+        timed_signer, timed_wrapper = _Timed(keys.signer, "sign"), _Timed(keys.wrapper, "wrap")
+
+        def one_envelope() -> float:
+            """Seal all files once; return the seconds the sealing thread waited for KMS."""
+            timed_signer.seconds = timed_wrapper.seconds = 0.0
+            target = _fresh(out / "all.env")
+            envelope.seal(paths, target, signer=timed_signer, wrapper=timed_wrapper)
+            # The main thread waits for KMS during Sign, then for the wrap if it is not back.
+            return timed_signer.seconds + max(0.0, timed_wrapper.ended - timed_signer.ended)
 
         def many_envelopes() -> None:
             for i, path in enumerate(paths):
                 target = _fresh(out / f"{i:04d}.env")
                 envelope.seal([path], target, signer=keys.signer, wrapper=keys.wrapper)
 
-        local = min(_best(one_envelope_local, 1), _best(one_envelope_local, 1))
-        one = min(_best(one_envelope, 1), _best(one_envelope, 1))
-        local = min(local, _best(one_envelope_local, 1))
+        local = one = float("inf")
+        kms_seconds = 0.0
+        for _ in range(5):  # interleaved, best of 5
+            local = min(local, _best(one_envelope_local, 1))
+            start = time.perf_counter()
+            in_kms = one_envelope()
+            wall = time.perf_counter() - start
+            if wall < one:
+                one, kms_seconds = wall, in_kms
         many = _best(many_envelopes, 1)
         rt = _best(lambda: keys.signer.sign(b"statement"), 5)
-    share = max(0.0, one - local) / one
+    share = kms_seconds / one
     lines = [
         f"{MANY:,} files of {SMALL:,} bytes, KMS on the local endpoint (no injected latency, "
         f"one KMS call = {rt * 1000:.1f} ms here)",
@@ -195,12 +208,32 @@ def many_section(work: Path, keys_text: str | None) -> tuple[list[str], list[Any
         f"| {MANY:,} envelopes | {MANY:,} Sign + {MANY:,} Encrypt | {many:.3f} | "
         f"{many / MANY * 1000:.2f} ms |",
         "",
-        f"one envelope: KMS {share:.0%} of the wall time, I/O and crypto the rest; "
+        f"one envelope: it waited {kms_seconds * 1000:.1f} ms for KMS (Sign, then whatever of "
+        f"Encrypt was still in flight), {share:.0%} of its wall time; I/O and crypto the rest; "
         f"{MANY:,} envelopes ran at {MANY / many:,.0f} Sign/s "
         f"(the ECC quota is 300 Sign/s per account)",
     ]
-    verdicts = [("one envelope's KMS share of its wall time", share, KMS_SHARE_LIMIT)]
+    verdicts = [("one envelope's wait for KMS, share of its wall time", share, KMS_SHARE_LIMIT)]
     return lines, verdicts
+
+
+class _Timed:
+    """A signer or wrapper that adds up the seconds its KMS calls take."""
+
+    def __init__(self, inner: Any, method: str) -> None:
+        self._call = getattr(inner, method)
+        self.key_id = inner.key_id
+        self.seconds = 0.0
+        self.ended = 0.0
+        setattr(self, method, self._timed)
+
+    def _timed(self, data: bytes) -> bytes:
+        start = time.perf_counter()
+        try:
+            return self._call(data)
+        finally:
+            self.ended = time.perf_counter()
+            self.seconds += self.ended - start
 
 
 def _local_keys() -> Any:
