@@ -250,7 +250,7 @@ def _local_keys() -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds (default 0.05)")
-    parser.add_argument("--rounds", type=int, default=9, help="best of N (default 9)")
+    parser.add_argument("--rounds", type=int, default=15, help="best of N (default 15)")
     parser.add_argument("--skip-many", action="store_true", help="no 1,000-file section")
     args = parser.parse_args(argv)
     saved = dict(os.environ)
