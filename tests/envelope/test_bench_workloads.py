@@ -76,4 +76,6 @@ def test_the_stage_profile_runs_and_accounts_for_each_stage(tmp_path: Path):
     assert "| read | aes | write | fence | hash wall | hash cpu |" in lines[1]
     cells = [float(c.replace(",", "")) for c in lines[3].strip("| ").split(" | ")]
     read, aes, write, _fence, hash_wall, hash_cpu = cells[4:]
-    assert min(read, aes, write, hash_wall, hash_cpu) > 0
+    assert min(read, aes, write) >= 0  # printed to the ms: 3 MiB of reading may show 0.000
+    assert hash_wall > 0
+    assert hash_cpu > 0
