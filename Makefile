@@ -54,9 +54,13 @@ endpoint: runtime
 synth: runtime
 	npx cdk synth
 
+# All three run (and print their verdicts) even if one misses a target; then the exit status.
 bench: setup
-	$(PY) -m bench
-	$(PY) -m bench.endpoint_start
+	@status=0; \
+	$(PY) -m bench || status=1; \
+	$(PY) -m bench.latency || status=1; \
+	$(PY) -m bench.endpoint_start || status=1; \
+	exit $$status
 
 # Rewrite the reviewed template snapshots after an intended stack change; review the diff.
 snapshots: setup

@@ -263,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="signing key PEM (from public-keys): verify offline, 0 KMS Verify (envelope)",
     )
+    receive.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="no cached sender public key: KMS Verify every time (envelope; see SECURITY.md)",
+    )
     receive.set_defaults(handler=commands.receive_command)
 
     public = sub.add_parser(

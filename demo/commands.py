@@ -24,6 +24,7 @@ from demo.aws import (
 from demo.errors import EXIT_EXPECTATION, AuthenticationError, UsageError, WrongFormatError
 from demo.files import read_input, staged_outputs
 from demo.progress import Progress
+from demo.public_key_cache import PublicKeyCache
 from demo.stack import ALL_FIELDS, ResourceOptions, Resources, discover
 from envelope.keys import MAX_SIGNED_MESSAGE
 
@@ -190,6 +191,7 @@ def receive_command(args: argparse.Namespace) -> Result:
             evidence_dir=evidence_dir,
             sender_public_key=sender_key,
             verify_offline=sender_key is not None,
+            public_key_cache=None if args.no_cache else PublicKeyCache.user_default(),
             force=args.force,
             progress=_progress(args, "opening", args.input.stat().st_size),
             limits=envelope.ReceiveLimits(max_bytes=args.max_bytes, max_files=args.max_files),

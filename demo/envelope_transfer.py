@@ -28,6 +28,7 @@ from demo.errors import (
 from demo.exchange import Received, Sent, key_arn
 from demo.files import check_free, check_not_directory, writing_into
 from demo.progress import DirectoryWatcher, Progress
+from demo.public_key_cache import CachingVerifier, PublicKeyCache
 from demo.stack import Resources
 from envelope.format import read_header
 
@@ -73,7 +74,11 @@ def send_envelope(
     recipient_public_key: bytes | None = None,
     progress: Progress | None = None,
 ) -> Sent:
-    """Seal ``inputs`` into ``output``: 1 Sign, and 1 Encrypt (0 with the recipient's PEM)."""
+    """Seal ``inputs`` into ``output``: 1 Sign, and 1 Encrypt (0 with the recipient's PEM).
+
+    Encrypt runs in a background thread beside Sign (see envelope.sealing): both use the one
+    KMS client, created here first (boto3 clients are thread-safe, sessions are not).
+    """
     signing_arn = key_arn(resources.signing_key_arn, "--signing-key", resources.signing_key)
     encryption_arn = key_arn(
         resources.encryption_key_arn, "--encryption-key", resources.encryption_key
@@ -82,6 +87,7 @@ def send_envelope(
         if not path.is_file():
             raise UsageError(f"input {path} not found or not a regular file")
     check_free(output, force=force)
+    sender.client("kms")
     signer = kms.KmsSigner(sender, resources.signing_key, signing_arn)
     wrapper: envelope.KeyWrapper
     if recipient_public_key is not None:
@@ -146,6 +152,7 @@ def receive_envelope(
     force: bool = False,
     progress: Progress | None = None,
     limits: envelope.ReceiveLimits | None = None,
+    public_key_cache: PublicKeyCache | None = None,
 ) -> Received:
     """Unseal into a private staging directory, export evidence there, then move it all out.
 
@@ -153,6 +160,8 @@ def receive_envelope(
     Nothing reaches ``out_dir`` unless every check passed. ``limits`` bounds what the
     envelope may write before its signature is checked (``envelope.ReceiveLimits``).
     Every file and directory written is private: files 0600, directories 0700.
+    With ``public_key_cache``: 0 Verify, the sender's public key from the cache, or fetched
+    (1 GetPublicKey, overlapping the Decrypt) and cached.
     """
     signing_arn = key_arn(resources.signing_key_arn, "--signing-key", resources.signing_key)
     encryption_arn = key_arn(
@@ -177,6 +186,8 @@ def receive_envelope(
             "--sender-public-key",
             "signing-key.pem",
         )
+    elif public_key_cache is not None:
+        verifier = CachingVerifier(receiver, resources.signing_key, signing_arn, public_key_cache)
     else:
         verifier = kms.KmsVerifier(receiver, resources.signing_key, signing_arn)
     progress = progress or _no_progress()
@@ -201,7 +212,10 @@ def receive_envelope(
         evidence: list[Path] = []
         staged_evidence = staging / "evidence"
         if evidence_dir is not None:
-            public_key = sender_public_key or sender_public_key_for_evidence(receiver, resources)
+            public_key = sender_public_key or (
+                verifier.public_key_der() if isinstance(verifier, CachingVerifier) else None
+            )
+            public_key = public_key or sender_public_key_for_evidence(receiver, resources)
             _envelope_call(
                 lambda: envelope.export_evidence(
                     unsealed, staged_evidence, sender_public_key=public_key

@@ -1,9 +1,16 @@
 """Sender side: seal files into one envelope with 1 sign and 1 wrap.
 
-Order of work: validate the inputs, wrap a fresh data key (1 KMS Encrypt, or 0 with a
-public-key wrapper), write the header, stream every file through the payload while a second
-thread hashes it, build the manifest and statement, sign the statement (1 KMS Sign), append it
-as the end record, seal the final chunk, and rename the temp file into place.
+Order of work: validate the inputs; start wrapping a fresh data key at once in a background
+thread (1 KMS Encrypt, or 0 with a public-key wrapper: it does not depend on the content);
+hash the files, build the manifest and statement and sign it (1 KMS Sign); write the header
+once the wrap is back; stream every file through the payload; append the end record, seal
+the final chunk, and link the temp file into place.
+
+Small inputs (at most ``SMALL_INPUT`` bytes in all) are read into memory and hashed first, so
+Sign runs while Encrypt is still in flight: a small send costs one KMS round trip, not two.
+Larger inputs are hashed while they stream (the header, hence the wrap, comes first) and
+signed at the end; there the wrap still overlaps opening the files and the streaming is what
+takes the time.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import stat
 import tempfile
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,8 +48,11 @@ from envelope.statement import (
     manifest_line,
     name_problem,
 )
-from envelope.stream import CHUNK_SIZE, EncryptWriter
+from envelope.stream import CHUNK_SIZE, CHUNKS_PER_BATCH, EncryptWriter
 from envelope.workers import Worker, write_all
+
+SMALL_INPUT = 1 << 20
+"""Inputs up to this total size are read into memory and signed before the wrap returns."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,81 @@ def _stream_file(
         raise EnvelopeUsageError("an input file grew while it was being sealed")
 
 
+def _open_regular(path: Path) -> tuple[BinaryIO, int]:
+    source = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
+    info = os.fstat(source.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        source.close()
+        raise EnvelopeUsageError(f"input {str(path)!r} is not a file")
+    return source, info.st_size
+
+
+def _read_small(inputs: Sequence[PlainFile]) -> list[bytes]:
+    """Every input's bytes (the caller checked they are small), each read exactly once."""
+    contents = []
+    for plain in inputs:
+        source, size = _open_regular(plain.path)
+        with source:
+            data = bytearray(size)
+            if _read_exactly(source, memoryview(data)) != size:
+                raise EnvelopeUsageError("an input file shrank while it was being sealed")
+            if source.read(1):
+                raise EnvelopeUsageError("an input file grew while it was being sealed")
+        contents.append(bytes(data))
+    return contents
+
+
+def _read_exactly(source: BinaryIO, view: memoryview) -> int:
+    total = 0
+    while total < len(view):
+        got = source.readinto(view[total:])
+        if not got:
+            break
+        total += got
+    return total
+
+
+def _statement(
+    signer: Signer, wrapper: KeyWrapper, created: str, sizes: Sequence[int], manifest: bytes
+) -> tuple[Statement, bytes]:
+    statement = Statement(
+        format=FORMAT_ID,
+        sender=signer.key_id,
+        recipient=wrapper.key_id,
+        created=created,
+        files=len(sizes),
+        bytes=sum(sizes),
+        manifest_sha512=hashlib.sha512(manifest).hexdigest(),
+    )
+    statement_bytes = statement.to_json()
+    if len(statement_bytes) > MAX_STATEMENT:
+        raise EnvelopeUsageError(
+            f"the statement is {len(statement_bytes)} bytes; RAW signing takes at most "
+            f"{MAX_STATEMENT} (are the key ids unusually long?)"
+        )
+    return statement, statement_bytes
+
+
+def _sign(signer: Signer, statement_bytes: bytes) -> bytes:
+    signature = bytes(signer.sign(statement_bytes))
+    if not SIGNATURE_MIN <= len(signature) <= SIGNATURE_MAX:
+        raise EnvelopeUsageError(
+            f"the signer returned {len(signature)} bytes; a DER ECDSA P-521 signature "
+            f"is {SIGNATURE_MIN}-{SIGNATURE_MAX}"
+        )
+    return signature
+
+
+def _wrapped(wrapping: Future[bytes]) -> bytes:
+    wrapped = bytes(wrapping.result())
+    if len(wrapped) not in WRAPPED_KEY_SIZES:
+        raise EnvelopeUsageError(
+            f"the key wrapper returned {len(wrapped)} bytes; RSAES_OAEP_SHA_256 with an RSA "
+            f"key gives one of {WRAPPED_KEY_SIZES}"
+        )
+    return wrapped
+
+
 def seal(
     files: Sequence[Path | PlainFile],
     destination: Path,
@@ -123,7 +209,11 @@ def seal(
     wrapper: KeyWrapper,
     created: datetime | None = None,
 ) -> SealResult:
-    """Sign-then-encrypt ``files`` to ``wrapper``'s key into the new file ``destination``."""
+    """Sign-then-encrypt ``files`` to ``wrapper``'s key into the new file ``destination``.
+
+    ``wrapper.wrap`` runs in a background thread, at the same time as ``signer.sign`` for a
+    small input: both must be safe to call from another thread (a boto3 client is).
+    """
     inputs = _inputs(files)
     destination = Path(destination)
     if destination.exists():
@@ -137,68 +227,124 @@ def seal(
 
     data_key = os.urandom(DATA_KEY_SIZE)
     salt = os.urandom(SALT_SIZE)
-    wrapped = bytes(wrapper.wrap(data_key))
-    if len(wrapped) not in WRAPPED_KEY_SIZES:
-        raise EnvelopeUsageError(
-            f"the key wrapper returned {len(wrapped)} bytes; RSAES_OAEP_SHA_256 with an RSA "
-            f"key gives one of {WRAPPED_KEY_SIZES}"
-        )
-    header = encode_header(wrapper.key_id, wrapped, salt)
-    payload_key = derive_payload_key(data_key, header, salt)
-
-    fd, tmp_name = tempfile.mkstemp(prefix=".kms-envelope-", dir=destination.parent)
-    tmp = Path(tmp_name)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envelope-wrap")
     try:
-        with (
-            os.fdopen(fd, "wb", buffering=0) as out,
-            Worker("envelope-sha512") as hasher,
-            Worker("envelope-write") as output_writer,
-        ):
-            write_all(out, memoryview(header))
-            writer = EncryptWriter(out, payload_key, hasher, output_writer)
+        wrapping = pool.submit(wrapper.wrap, data_key)
+        small = sum(Path(p.path).stat().st_size for p in inputs) <= SMALL_INPUT
+        if small:
+            return _seal_small(
+                inputs, destination, signer, wrapper, created_text, salt, data_key, wrapping
+            )
+        return _seal_streaming(
+            inputs, destination, signer, wrapper, created_text, salt, data_key, wrapping
+        )
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _begin(
+    wrapper: KeyWrapper, salt: bytes, data_key: bytes, wrapping: Future[bytes]
+) -> tuple[bytes, bytes]:
+    """The header and payload key, once the wrap is back."""
+    header = encode_header(wrapper.key_id, _wrapped(wrapping), salt)
+    return header, derive_payload_key(data_key, header, salt)
+
+
+def _seal_small(
+    inputs: Sequence[PlainFile],
+    destination: Path,
+    signer: Signer,
+    wrapper: KeyWrapper,
+    created: str,
+    salt: bytes,
+    data_key: bytes,
+    wrapping: Future[bytes],
+) -> SealResult:
+    contents = _read_small(inputs)
+    manifest = b"".join(
+        manifest_line(hashlib.sha512(data).hexdigest(), plain.name)
+        for plain, data in zip(inputs, contents, strict=True)
+    )
+    statement, statement_bytes = _statement(
+        signer, wrapper, created, [len(c) for c in contents], manifest
+    )
+    signature = _sign(signer, statement_bytes)  # while the wrap is in flight
+    header, payload_key = _begin(wrapper, salt, data_key, wrapping)
+
+    def write_payload(out: BinaryIO) -> int:
+        stream_size = sum(
+            len(encode_file_record(p.name, 0)) + len(d)
+            for p, d in zip(inputs, contents, strict=True)
+        )
+        stream_size += len(encode_end_record(statement_bytes, signature))
+        writer = EncryptWriter(
+            out, payload_key, batch_chunks=min(CHUNKS_PER_BATCH, stream_size // CHUNK_SIZE + 1)
+        )
+        for plain, data in zip(inputs, contents, strict=True):
+            writer.write(encode_file_record(plain.name, len(data)))
+            writer.write(data)
+        writer.write(encode_end_record(statement_bytes, signature))
+        writer.close()
+        return writer.bytes_written
+
+    size = _write_new(destination, header, write_payload)
+    return SealResult(statement, statement_bytes, signature, manifest, size)
+
+
+def _seal_streaming(
+    inputs: Sequence[PlainFile],
+    destination: Path,
+    signer: Signer,
+    wrapper: KeyWrapper,
+    created: str,
+    salt: bytes,
+    data_key: bytes,
+    wrapping: Future[bytes],
+) -> SealResult:
+    header, payload_key = _begin(wrapper, salt, data_key, wrapping)
+    result: list[Any] = []
+
+    def write_payload(out: BinaryIO) -> int:
+        with Worker("envelope-sha512") as hasher:
+            # Writes run in this thread: two threads in all, see envelope/workers.py.
+            writer = EncryptWriter(out, payload_key, hasher)
             manifest = bytearray()
-            total = 0
+            sizes = []
             for plain in inputs:
-                with open(plain.path, "rb", buffering=0) as source:
-                    info = os.fstat(source.fileno())
-                    if not stat.S_ISREG(info.st_mode):
-                        raise EnvelopeUsageError(f"input {str(plain.path)!r} is not a file")
-                    size = info.st_size
+                source, size = _open_regular(plain.path)
+                with source:
                     writer.write(encode_file_record(plain.name, size))
                     digest = hashlib.sha512()
                     _stream_file(source, size, writer, digest, hasher)
                 hasher.drain()
                 manifest += manifest_line(digest.hexdigest(), plain.name)
-                total += size
-            statement = Statement(
-                format=FORMAT_ID,
-                sender=signer.key_id,
-                recipient=wrapper.key_id,
-                created=created_text,
-                files=len(inputs),
-                bytes=total,
-                manifest_sha512=hashlib.sha512(manifest).hexdigest(),
+                sizes.append(size)
+            statement, statement_bytes = _statement(
+                signer, wrapper, created, sizes, bytes(manifest)
             )
-            statement_bytes = statement.to_json()
-            if len(statement_bytes) > MAX_STATEMENT:
-                raise EnvelopeUsageError(
-                    f"the statement is {len(statement_bytes)} bytes; RAW signing takes at most "
-                    f"{MAX_STATEMENT} (are the key ids unusually long?)"
-                )
-            signature = bytes(signer.sign(statement_bytes))
-            if not SIGNATURE_MIN <= len(signature) <= SIGNATURE_MAX:
-                raise EnvelopeUsageError(
-                    f"the signer returned {len(signature)} bytes; a DER ECDSA P-521 signature "
-                    f"is {SIGNATURE_MIN}-{SIGNATURE_MAX}"
-                )
+            signature = _sign(signer, statement_bytes)
             writer.write(encode_end_record(statement_bytes, signature))
-            writer.close()
-            output_writer.drain()
-            size_written = len(header) + writer.bytes_written
+            writer.close()  # the last batch's fences pass before the hasher stops
+        result.extend([statement, statement_bytes, signature, bytes(manifest)])
+        return writer.bytes_written
+
+    size = _write_new(destination, header, write_payload)
+    statement, statement_bytes, signature, manifest = result
+    return SealResult(statement, statement_bytes, signature, manifest, size)
+
+
+def _write_new(destination: Path, header: bytes, write_payload: Any) -> int:
+    """Write header and payload to a temp file beside ``destination``, then link it there."""
+    fd, tmp_name = tempfile.mkstemp(prefix=".kms-envelope-", dir=destination.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as out:
+            write_all(out, memoryview(header))
+            size = len(header) + write_payload(out)
         try:
             os.link(tmp, destination)  # never overwrites
         except FileExistsError:
             raise OutputExistsError(f"output {str(destination)!r} already exists") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return SealResult(statement, statement_bytes, signature, bytes(manifest), size_written)
+    return size

@@ -11,6 +11,7 @@ without a final chunk, or finds anything after it, rejects the payload.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
@@ -51,14 +52,20 @@ class EncryptWriter:
         payload_key: bytes,
         hasher: Worker | None = None,
         writer: Worker | None = None,
+        *,
+        batch_chunks: int = CHUNKS_PER_BATCH,
     ) -> None:
+        """``batch_chunks`` smaller than the default saves allocating 8 MiB for a small
+        payload; with no ``hasher`` (or ``writer``) one buffer of each kind is enough."""
+        if not 1 <= batch_chunks <= CHUNKS_PER_BATCH:
+            raise ValueError(f"batch_chunks must be 1-{CHUNKS_PER_BATCH}, got {batch_chunks}")
         self._output = output
         self._aead = AESGCM(payload_key)
         self._rotation = Rotation(
-            CHUNKS_PER_BATCH * CHUNK_SIZE, BUFFERS, [hasher] if hasher else []
+            batch_chunks * CHUNK_SIZE, BUFFERS if hasher else 1, [hasher] if hasher else []
         )
         self._sealed = Rotation(
-            CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE, BUFFERS, [writer] if writer else []
+            batch_chunks * SEALED_CHUNK_SIZE, BUFFERS if writer else 1, [writer] if writer else []
         )
         self._writer = writer
         self._batches = 0
@@ -153,19 +160,24 @@ class DecryptReader:
         self._workers = list(workers)
 
     def batches(self) -> Iterator[memoryview]:
-        sealed = bytearray(CHUNKS_PER_BATCH * SEALED_CHUNK_SIZE)
+        batch = CHUNKS_PER_BATCH
+        try:  # a small payload gets small buffers (allocating 8 MiB costs ms)
+            left = os.fstat(self._source.fileno()).st_size - self._source.tell()
+            batch = max(2, min(batch, left // SEALED_CHUNK_SIZE + 2))
+        except (AttributeError, OSError, ValueError):
+            pass  # not a file: the full size
+        sealed = bytearray(batch * SEALED_CHUNK_SIZE)
         sealed_view = memoryview(sealed)
-        rotation = Rotation(CHUNKS_PER_BATCH * CHUNK_SIZE, BUFFERS, self._workers)
+        rotation = Rotation(batch * CHUNK_SIZE, BUFFERS, self._workers)
         carry = 0
         counter = 0
         first = True
         while True:
             filled = carry + _read_into(self._source, sealed_view[carry:])
             at_end = filled < len(sealed)
-            if at_end:
-                count = (filled + SEALED_CHUNK_SIZE - 1) // SEALED_CHUNK_SIZE
-            else:  # keep the last chunk back: only the end of input tells if it is final
-                count = CHUNKS_PER_BATCH - 1
+            # Not at the end: keep the last chunk back, only the end of input tells if it is
+            # final.
+            count = (filled + SEALED_CHUNK_SIZE - 1) // SEALED_CHUNK_SIZE if at_end else batch - 1
             if at_end and (filled == 0 or (filled - 1) % SEALED_CHUNK_SIZE < TAG_SIZE):
                 raise EnvelopeAuthenticationError()  # no payload, or an empty/short last chunk
             plain = rotation.current() if first else rotation.advance()

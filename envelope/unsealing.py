@@ -50,7 +50,7 @@ from envelope.statement import (
     parse_statement,
 )
 from envelope.stream import SEALED_CHUNK_SIZE, TAG_SIZE, DecryptReader
-from envelope.workers import Worker, write_all_fd
+from envelope.workers import InlineWorker, Worker, write_all_fd
 
 DEFAULT_MAX_BYTES = 64 * 1024**3  # 64 GiB of file data per envelope
 DEFAULT_MAX_FILES = 1_000
@@ -322,7 +322,7 @@ def unseal(
         if len(data_key) != DATA_KEY_SIZE:
             raise EnvelopeAuthenticationError()
         payload_key = derive_payload_key(data_key, header.raw, header.salt)
-        with Worker("envelope-sha512") as hasher, Worker("envelope-write") as writer:
+        with Worker("envelope-sha512") as hasher, InlineWorker("envelope-write") as writer:
             sink = _FileSink(out_dir, hasher, writer, limits, capacity)
             try:
                 parser = RecordParser(sink.start, sink.data, sink.end)

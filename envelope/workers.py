@@ -1,9 +1,13 @@
-"""Background threads that hash and write the buffers the cipher works on.
+"""The background thread that hashes the buffers the cipher works on.
 
-hashlib releases the GIL for updates larger than 2 KiB, and so do ``os.write`` and AES-GCM in
-``cryptography``. So one thread hashes batch k and another writes it while the main thread
-reads and encrypts batch k+1, and the slowest stage alone sets the pace. A buffer is reused
-only after every worker has passed the fence put behind it.
+hashlib releases the GIL for updates larger than 2 KiB, and so do ``readinto``, ``os.write``
+and AES-GCM in ``cryptography``. So one thread hashes batch k while the main thread reads,
+encrypts (or decrypts) and writes batch k+1: SHA-512, the slowest stage, alone sets the pace.
+A buffer is reused only after every worker has passed the fence put behind it.
+
+Two threads, not three: a separate writer thread made three runnable threads on two cores,
+and the scheduler then took the hash thread's core away about a third of the time (see
+bench/README.md). ``InlineWorker`` runs the writes in the caller's thread instead.
 """
 
 from __future__ import annotations
@@ -77,6 +81,44 @@ class Worker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class InlineWorker(Worker):
+    """A ``Worker`` that runs each call at once in the caller's thread (errors raise there).
+
+    Its fences are already passed: nothing it was given is still running.
+    """
+
+    _PASSED = threading.Event()
+    _PASSED.set()
+
+    def __init__(self, name: str = "inline") -> None:  # no thread, no queue
+        self.name = name
+        self._error = None
+
+    def submit(self, call: Callable[..., object], *args: object) -> None:
+        call(*args)
+
+    def fence(self) -> threading.Event:
+        return self._PASSED
+
+    def check(self) -> None:
+        return None
+
+    def drain(self) -> None:
+        return None
+
+    def quiesce(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> InlineWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 class Rotation:

@@ -56,6 +56,8 @@ class LocalEndpoint:
 
     ``disabled_patches`` leaves named fidelity patches out (tests pin moto's own behaviour
     with it); ``enforce`` is shorthand for keeping or dropping the authorization patches.
+    ``latency`` (seconds) holds every request that long in the server: a network round trip
+    for the latency benchmarks (bench/latency.py).
     """
 
     def __init__(
@@ -65,10 +67,12 @@ class LocalEndpoint:
         region: str = REGION,
         startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
         principal_propagation_seconds: float = 0.0,
+        latency: float = 0.0,
     ) -> None:
         self.disabled_patches = tuple(disabled_patches)
         # New roles and users stay invisible to policy validation this long (the IAM race).
         self.principal_propagation_seconds = principal_propagation_seconds
+        self.latency = latency
         self.region = region
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -93,6 +97,8 @@ class LocalEndpoint:
             command += ["--disable", name]
         if self.principal_propagation_seconds:
             command += ["--principal-propagation-seconds", str(self.principal_propagation_seconds)]
+        if self.latency:
+            command += ["--latency", repr(float(self.latency))]
         began = time.monotonic()
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command,

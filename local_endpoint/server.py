@@ -1,10 +1,12 @@
 """The endpoint process: moto's server with this project's patches, on a loopback port.
 
-Run as ``python -m local_endpoint.server [--port N] [--disable PATCH ...]``. It binds first
-(port 0 picks a free port), installs the patches, then prints one JSON line to stdout,
-``{"ready": true, "url": "http://127.0.0.1:PORT", "pid": PID}``, and serves until SIGTERM,
-SIGINT, or (with ``--exit-on-stdin-eof``) until its parent closes our stdin: a parent that
-dies never leaves an orphan server behind.
+Run as ``python -m local_endpoint.server [--port N] [--disable PATCH ...] [--latency S]``.
+It binds first (port 0 picks a free port), installs the patches, then prints one JSON line
+to stdout, ``{"ready": true, "url": "http://127.0.0.1:PORT", "pid": PID}``, and serves
+until SIGTERM, SIGINT, or (with ``--exit-on-stdin-eof``) until its parent closes our stdin:
+a parent that dies never leaves an orphan server behind. ``--latency S`` holds every request
+S seconds before answering it (a network round trip, for the latency benchmarks); requests
+still run in parallel, one thread each.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
@@ -40,6 +43,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="new IAM roles and users stay invisible to policy validation this long "
         "(reproduces IAM's propagation delay; default 0)",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="hold every request this long before answering (a simulated round trip)",
+    )
     parser.add_argument("--exit-on-stdin-eof", action="store_true")
     return parser.parse_args(argv)
 
@@ -52,7 +62,19 @@ def _exit_when_stdin_closes(stop: threading.Event) -> None:
         stop.set()
 
 
-def build_server(host: str, port: int, disabled: Sequence[str]) -> Any:
+def with_latency(app: Callable[..., Iterable[bytes]], seconds: float) -> Any:
+    """The WSGI ``app``, each request held ``seconds`` first (per request, in its thread)."""
+    if seconds <= 0:
+        return app
+
+    def delayed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        time.sleep(seconds)
+        return app(environ, start_response)
+
+    return delayed
+
+
+def build_server(host: str, port: int, disabled: Sequence[str], latency: float = 0.0) -> Any:
     """Bind, install the patches and return a werkzeug server that is not serving yet."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -65,7 +87,9 @@ def build_server(host: str, port: int, disabled: Sequence[str]) -> Any:
 
     installation = patches.REGISTRY.install(disabled=disabled, preload=patches.PRELOADED)
     app = DomainDispatcherApplication(installation.wrap_app_factory(create_backend_app))
-    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    return make_server(
+        host, port, with_latency(app, latency), threaded=True, request_handler=MotoRequestHandler
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     principals.propagation_seconds = args.principal_propagation_seconds
     try:
-        server = build_server(args.host, args.port, args.disable)
+        if not 0 <= args.latency <= 60:
+            raise ValueError(f"--latency must be 0-60 seconds, got {args.latency}")
+        server = build_server(args.host, args.port, args.disable, args.latency)
     except (OSError, ValueError) as error:
         print(json.dumps({"ready": False, "error": str(error)}), flush=True)
         return 1

@@ -26,6 +26,14 @@ def clean_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def private_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Each test has its own empty $XDG_CACHE_HOME (the receiver's public-key cache)."""
+    home = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def fake_aws_env(clean_aws_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Credentials and a region, for tests that answer every request themselves."""

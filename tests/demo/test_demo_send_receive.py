@@ -58,8 +58,9 @@ def test_envelope_send_and_receive_with_kms_call_counts(
     assert received["calls"] == {
         "cloudformation:DescribeStacks": 1,
         "kms:Decrypt": 1,
-        "kms:GetPublicKey": 1,  # the sender's public key, for the evidence
-        "kms:Verify": 1,
+        # The sender's public key (empty cache): verifies locally, is cached and goes into
+        # the evidence; no Verify (tests/demo/test_demo_public_key_cache.py: the cache hit).
+        "kms:GetPublicKey": 1,
         "sts:AssumeRole": 2,  # the receiver workload's profile hop, then ReceiverRole
     }
     assert (work / "receiver" / "message.json").read_bytes() == MESSAGE
