@@ -174,7 +174,7 @@ def test_a_cache_hit_costs_no_get_public_key_and_no_verify(
     assert second["calls"] == {
         "cloudformation:DescribeStacks": 1,
         "kms:Decrypt": 1,
-        "sts:AssumeRole": 1,
+        "sts:AssumeRole": 2,  # the receiver workload's profile hop, then ReceiverRole
     }
     assert (sent.parent / "second" / "order.json").read_bytes() == MESSAGE
     # The evidence still carries the sender's public key, from the cache.
