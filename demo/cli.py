@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from demo import commands
+from demo import audit, commands
 from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
 from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
 from demo.exchange import FORMATS
@@ -206,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_argument("--template", type=Path, help="a synthesized template: no AWS call")
     access.add_argument("--account", default="123456789012", help="account for --template")
     access.set_defaults(handler=commands.access_command)
+    audit.add_parser(sub, [aws, stack, keys, output])
     return parser
 
 

@@ -19,7 +19,15 @@ def commands() -> dict[str, argparse.ArgumentParser]:
 
 
 def test_there_are_the_issues_commands() -> None:
-    assert sorted(commands()) == ["access", "public-keys", "receive", "run", "send", "verify"]
+    assert sorted(commands()) == [
+        "access",
+        "audit",
+        "public-keys",
+        "receive",
+        "run",
+        "send",
+        "verify",
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(commands()))
