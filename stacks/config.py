@@ -91,6 +91,7 @@ class StackConfig:
     pending_window_days: int = PENDING_WINDOW_MAX_DAYS
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     bootstrapless: bool = False
+    alarm_email: str | None = None  # issue 15: who the key-change alarms e-mail
 
     @property
     def stack_name(self) -> str:
@@ -341,3 +342,25 @@ _SETTINGS: Final[dict[str, tuple[str, _Parser]]] = {
     "sample:tags": ("tags", _parse_tags),
     "sample:bootstrapless": ("bootstrapless", _parse_bool),
 }
+
+
+# --- key lifecycle settings (issue 15) --------------------------------------------------------
+
+EMAIL_MAX_LENGTH: Final = 254
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+", re.ASCII)
+
+
+def _parse_alarm_email(setting: str, value: object) -> str | None:
+    allowed = (
+        f"empty (no subscription) or one e-mail address of up to {EMAIL_MAX_LENGTH} characters"
+    )
+    if not isinstance(value, str):
+        raise ConfigError(setting, allowed, value)
+    if value == "":
+        return None
+    if len(value) > EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(value):
+        raise ConfigError(setting, allowed, value)
+    return value
+
+
+_SETTINGS["sample:alarmEmail"] = ("alarm_email", _parse_alarm_email)

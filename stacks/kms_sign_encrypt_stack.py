@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import CfnOutput, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks import key_policy
-from stacks.config import StackConfig
+from stacks.alarms import KeyChangeAlarms
+from stacks.config import KeyRemoval, StackConfig
 from stacks.keys import AsymmetricKey, KeyPurpose
 from stacks.roles import KeyUserRole
 
@@ -74,6 +75,16 @@ class KmsSignEncryptStack(Stack):
         self.encryption_key = encryption_key
         self.signing_key = signing_key
 
+        self.alarms = KeyChangeAlarms(
+            self,
+            "KeyChangeAlarms",
+            keys=[encryption_key.key, signing_key.key],
+            alias_names=[encryption_key.alias_name, signing_key.alias_name],
+            admins=_principals(config.admin_principals),
+            email=config.alarm_email,
+            removal=_TOPIC_KEY_REMOVAL[config.key_removal],
+        )
+
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)
 
@@ -87,6 +98,12 @@ class KmsSignEncryptStack(Stack):
         }
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
+
+
+_TOPIC_KEY_REMOVAL = {
+    KeyRemoval.RETAIN: RemovalPolicy.RETAIN,
+    KeyRemoval.DESTROY: RemovalPolicy.DESTROY,
+}
 
 
 def _principals(arns: tuple[str, ...]) -> list[iam.IPrincipal]:

@@ -30,7 +30,7 @@ SETTINGS = (
     "sample:namePrefix, sample:encryptionKeyAlias, sample:signingKeyAlias, "
     "sample:senderRoleName, sample:receiverRoleName, sample:trustedPrincipals, "
     "sample:externalId, sample:adminPrincipals, sample:keyRemoval, sample:pendingWindowDays, "
-    "sample:tags, sample:bootstrapless"
+    "sample:tags, sample:bootstrapless, sample:alarmEmail"
 )
 
 # (overrides on top of cdk.json, the exact message)
@@ -178,6 +178,16 @@ INVALID = {
     "bootstrapless-yes": (
         {"sample:bootstrapless": "yes"},
         "sample:bootstrapless must be true or false; got 'yes'",
+    ),
+    "alarm-email-not-an-address": (
+        {"sample:alarmEmail": "security-team"},
+        "sample:alarmEmail must be empty (no subscription) or one e-mail address of up to 254 "
+        "characters; got 'security-team'",
+    ),
+    "alarm-email-two-addresses": (
+        {"sample:alarmEmail": "a@example.com,b@example.com"},
+        "sample:alarmEmail must be empty (no subscription) or one e-mail address of up to 254 "
+        "characters; got 'a@example.com,b@example.com'",
     ),
     "unknown-setting": (
         {"sample:pendingWindowDay": "7"},
