@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from demo.aws import AwsSession, CallMetrics, ClientSettings, open_caller_session, translated
@@ -186,6 +187,8 @@ def session_access_key(session: AwsSession) -> str | None:
 def audit_command(args: argparse.Namespace) -> Any:
     from demo.commands import Result
 
+    if args.statement is not None:
+        return _statement_audit(args)
     now = datetime.now(UTC)
     since = parse_time(args.since, "--since", now=now) if args.since else now - DEFAULT_WINDOW
     until = parse_time(args.until, "--until", now=now) if args.until else None
@@ -222,6 +225,48 @@ def audit_command(args: argparse.Namespace) -> Any:
     )
 
 
+def _statement_audit(args: argparse.Namespace) -> Any:
+    """`audit --statement FILE`: the Sign calls on the statement's sender key near its time."""
+    import hashlib
+
+    from demo.commands import Result
+    from demo.files import read_input
+
+    data = read_input(args.statement, limit=64 * 1024)
+    try:
+        statement = json.loads(data)
+    except ValueError:
+        raise UsageError(
+            f"{args.statement} is not JSON: pass the evidence's statement.json"
+        ) from None
+    if not isinstance(statement, dict):
+        raise UsageError(f"{args.statement} is not a statement: pass the evidence's statement.json")
+    caller = open_caller_session(
+        profile=args.profile,
+        region=args.region,
+        settings=ClientSettings(retry_mode=args.retry_mode, max_attempts=args.max_attempts),
+        metrics=CallMetrics(),
+    )
+    entries = sign_events_for(caller, statement)
+    digest = hashlib.sha512(data).hexdigest()
+    if not args.json:
+        print(
+            f"Sign calls on {statement['sender']} within {int(SIGN_WINDOW.total_seconds() // 60)} "
+            f"minutes of the statement's created {statement['created']} (statement SHA-512 "
+            f"{digest[:16]}...):"
+        )
+        for line in table(entries):
+            print(line)
+    return Result(
+        {
+            "statement_sha512": digest,
+            "sender_key": statement["sender"],
+            "created": statement["created"],
+            "sign_events": [e.as_dict() for e in entries],
+        }
+    )
+
+
 def _with_arns(session: AwsSession, resources: Resources) -> Resources:
     """Key ARNs for keys given as aliases (DescribeKey: the trail names keys by ARN)."""
     from dataclasses import replace
@@ -249,6 +294,11 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     audit.add_argument("--since", help="ISO 8601 time or age like 2h (default: 24h)")
     audit.add_argument("--until", help="ISO 8601 time or age like 15m (default: now)")
+    audit.add_argument(
+        "--statement",
+        type=Path,
+        help="statement.json from received evidence: list the Sign calls that may have made it",
+    )
     audit.set_defaults(handler=audit_command)
 
 
@@ -284,3 +334,72 @@ def print_session_audit(
     )
     for line in table(entries):
         say(f"  {line}")
+
+
+# -- evidence that can be matched with the trail ---------------------------------------------
+
+TRAIL_EVIDENCE_FILE = "kms-trail.json"
+SIGN_WINDOW = timedelta(minutes=15)  # around the statement's "created", for the Sign lookup
+
+
+def trail_evidence(
+    statement_bytes: bytes, sender_key: str, created: str, receiver_requests: Sequence[dict]
+) -> dict[str, Any]:
+    """What ties received evidence to CloudTrail: the statement's hash and time, the Sign
+    lookup that finds the sender's call, and the request IDs of the receiver's own KMS calls."""
+    import hashlib
+
+    moment = parse_time(created, "created")
+    return {
+        "statement_sha512": hashlib.sha512(statement_bytes).hexdigest(),
+        "statement_created": created,
+        "sender_key": sender_key,
+        "find_the_sign_event": {
+            "how": "CloudTrail LookupEvents with ResourceName = sender_key between start and end; "
+            "keep eventName Sign by the sender's role session (kms-sign-encrypt audit --statement "
+            "statement.json does this); if the sender kept its Sign request ID (send --json, "
+            "kms_requests), it equals the event's requestID",
+            "aws_cli": (
+                "aws cloudtrail lookup-events --lookup-attributes "
+                f"AttributeKey=ResourceName,AttributeValue={sender_key} "
+                f"--start-time {_iso(moment - SIGN_WINDOW)} --end-time {_iso(moment + SIGN_WINDOW)}"
+            ),
+            "start": _iso(moment - SIGN_WINDOW),
+            "end": _iso(moment + SIGN_WINDOW),
+        },
+        "receiver_kms_requests": [
+            dict(r)
+            for r in receiver_requests
+            if r.get("operation") in ("Decrypt", "Verify") and r.get("status") == 200
+        ],
+    }
+
+
+def write_trail_evidence(evidence_dir: Path, document: Mapping[str, Any]) -> Path:
+    """Create ``evidence_dir/kms-trail.json`` new (never over a received file of that name)."""
+    import os
+
+    path = evidence_dir / TRAIL_EVIDENCE_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise UsageError(
+            f"a received file is named {TRAIL_EVIDENCE_FILE}, the name of the trail evidence: "
+            "pass --no-evidence and keep the evidence by hand"
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(document, out, indent=2, sort_keys=True)
+        out.write("\n")
+    return path
+
+
+def sign_events_for(session: AwsSession, statement: Mapping[str, Any]) -> list[AuditEntry]:
+    """The Sign calls on the statement's sender key within SIGN_WINDOW of its ``created``."""
+    sender, created = statement.get("sender"), statement.get("created")
+    if not isinstance(sender, str) or not isinstance(created, str):
+        raise UsageError("the statement has no sender key or created time: is it statement.json?")
+    moment = parse_time(created, "the statement's created")
+    entries = lookup(
+        session, {sender: "signing"}, since=moment - SIGN_WINDOW, until=moment + SIGN_WINDOW
+    )
+    return [e for e in entries if e.operation == "Sign"]
