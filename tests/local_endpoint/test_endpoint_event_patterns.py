@@ -22,13 +22,11 @@ ACCOUNT = "123456789012"
 
 @pytest.fixture(scope="module")
 def deployed():
-    import sys
-    from pathlib import Path
+    from stacks.app import create_app
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from conftest import synthesize_stack
-
-    name, template = synthesize_stack()
+    app = create_app({"sample:bootstrapless": True}, builtin_validation=False)
+    (stack,) = app.synth().stacks
+    name, template = stack.stack_name, dict(stack.template)
     with LocalEndpoint() as endpoint:
         outputs = deploy_template(endpoint.client("cloudformation"), name, template).outputs
         yield endpoint, outputs, template
