@@ -70,7 +70,7 @@ class AuditEntry:
             f" (source identity {self.source_identity})" if self.source_identity else ""
         )
         return (
-            f"{_iso(self.time)}  {self.operation:<12} {self.outcome:<13} {self.generation:<22} "
+            f"{_iso(self.time)}  {self.operation:<12} {self.outcome:<28} {self.generation:<22} "
             f"{self.algorithm or '-':<19} {who}"
         )
 
@@ -122,6 +122,7 @@ def lookup(
     wanted = set(access_keys) if access_keys is not None else None
     client = session.client("cloudtrail")
     entries: dict[str, AuditEntry] = {}
+    order: dict[str, int] = {}
     for key_arn, generation in keys.items():
         request: dict[str, Any] = {
             "LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": key_arn}],
@@ -136,7 +137,9 @@ def lookup(
                     if entry is None or (wanted is not None and entry.access_key_id not in wanted):
                         continue
                     entries[entry.event_id] = entry
-    return sorted(entries.values(), key=lambda e: (e.time, e.event_id))
+                    order[entry.event_id] = -len(order)  # pages come newest first
+    # Oldest first; within one second (CloudTrail's resolution), in the order CloudTrail gave.
+    return sorted(entries.values(), key=lambda e: (e.time, order[e.event_id]))
 
 
 def _entry(event: Mapping[str, Any], key_arn: str, generation: str) -> AuditEntry | None:
@@ -170,7 +173,7 @@ def _entry(event: Mapping[str, Any], key_arn: str, generation: str) -> AuditEntr
 
 def table(entries: Sequence[AuditEntry]) -> list[str]:
     header = (
-        f"{'time':<20}  {'operation':<12} {'outcome':<13} {'key generation':<22} "
+        f"{'time':<20}  {'operation':<12} {'outcome':<28} {'key generation':<22} "
         f"{'algorithm':<19} caller"
     )
     return [header, *(entry.line() for entry in entries)] if entries else ["(no calls recorded)"]
