@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -110,6 +111,8 @@ class CallMetrics:
     """API calls, HTTP attempts and wire bytes, counted with botocore event hooks."""
 
     calls: Counter[str] = field(default_factory=Counter)
+    # Each KMS call's request ID, as CloudTrail records it (requestID): the thread to the trail.
+    kms_requests: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
@@ -119,6 +122,7 @@ class CallMetrics:
         session.events.register("before-call", self._on_call)
         session.events.register("before-send", self._on_send)
         session.events.register("response-received", self._on_response)
+        session.events.register("after-call.kms", self._on_kms_answer)
 
     def count(self, service: str) -> int:
         prefix = f"{service}:"
@@ -132,7 +136,19 @@ class CallMetrics:
             "http_attempts": self.attempts,
             "wire_bytes_sent": self.bytes_sent,
             "wire_bytes_received": self.bytes_received,
+            "kms_requests": list(self.kms_requests),
         }
+
+    def _on_kms_answer(self, http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+        metadata = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+        self.kms_requests.append(
+            {
+                "operation": model.name,
+                "request_id": metadata.get("RequestId"),
+                "status": getattr(http_response, "status_code", None),
+                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
 
     def _on_call(self, model: Any, **_: Any) -> None:
         prefix = model.service_model.signing_name or model.service_model.endpoint_prefix

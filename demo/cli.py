@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import envelope
-from demo import commands, preflight
+from demo import audit, commands, preflight
 from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
 from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
 from demo.exchange import FORMATS
@@ -326,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--local", action="store_true", help="the target is the local endpoint, not AWS"
     )
     preflight_parser.set_defaults(handler=preflight.preflight_command)
+    audit.add_parser(sub, [aws, stack, keys, output])
     return parser
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import envelope
-from demo import kms
+from demo import audit, kms
 from demo.aws import AwsSession
 from demo.errors import (
     AccessDeniedError,
@@ -220,6 +220,15 @@ def receive_envelope(
                 lambda: envelope.export_evidence(
                     unsealed, staged_evidence, sender_public_key=public_key
                 )
+            )
+            audit.write_trail_evidence(  # issue 15: the thread to CloudTrail
+                staged_evidence,
+                audit.trail_evidence(
+                    unsealed.statement_bytes,
+                    signing_arn,
+                    unsealed.statement.created,
+                    receiver.metrics.kms_requests,
+                ),
             )
         targets = [out_dir / f.name for f in unsealed.files]
         if evidence_dir is not None and evidence_dir.resolve() in {t.resolve() for t in targets}:

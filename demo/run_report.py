@@ -77,6 +77,7 @@ class RunReport:
     bytes_out: int
     message: str
     matrix: AccessMatrix | None
+    audit: list[Any] | None = None  # demo.audit.AuditEntry: this run's calls in CloudTrail
 
     @property
     def passed(self) -> bool:
@@ -97,6 +98,7 @@ class RunReport:
                 **self.metrics,
             },
             "access_matrix": self.matrix.as_json() if self.matrix else None,
+            "audit": [e.as_dict() for e in self.audit] if self.audit is not None else None,
         }
 
 

@@ -16,10 +16,11 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from demo import checks, envelope_transfer, exchange, seed, seed_transfer
+from demo import audit, checks, envelope_transfer, exchange, seed, seed_transfer
 from demo.access import matrix_from_live_policies
 from demo.aws import (
     AwsSession,
@@ -70,6 +71,7 @@ def _workdir(options: RunOptions) -> Path:
 
 
 def run(options: RunOptions, stream: TextIO) -> RunReport:
+    started = datetime.now(UTC)
     metrics = CallMetrics()
     out = Reporter(stream, metrics, as_json=options.as_json)
     if options.workdir is not None and not options.workdir.is_dir():
@@ -168,6 +170,8 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
         matrix=matrix,
     )
     print_summary(out, report)
+    report.audit, problem = audit.session_audit(admin, resources, started, [sender, receiver])
+    audit.print_session_audit(out.say, report.audit, problem)
     return report
 
 

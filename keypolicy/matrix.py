@@ -307,7 +307,7 @@ _HEADINGS = {
     "GetPublicKey": "GetPubKey",
     "DescribeKey": "Describe",
 }
-_ROW_LABEL_WIDTH = 20
+_ROW_LABEL_WIDTH = 17  # "Account root user"; longer rows (events.amazonaws.com) are clipped
 _WORDS = {
     Outcome.ALLOW: "allowed",
     Outcome.VIA_IAM: "via IAM",

@@ -83,10 +83,11 @@ def build_server(host: str, port: int, disabled: Sequence[str], latency: float =
     )
     from werkzeug.serving import make_server
 
-    from local_endpoint import patches
+    from local_endpoint import cloudtrail, patches
 
     installation = patches.REGISTRY.install(disabled=disabled, preload=patches.PRELOADED)
     app = DomainDispatcherApplication(installation.wrap_app_factory(create_backend_app))
+    app = cloudtrail.recording(app)  # the audit trail and LookupEvents
     return make_server(
         host, port, with_latency(app, latency), threaded=True, request_handler=MotoRequestHandler
     )

@@ -117,6 +117,7 @@ class StackConfig:
     bootstrapless: bool = False
     # -- issue 11: role naming (IAM role names are account-global) --
     role_names: RoleNames = RoleNames.FIXED
+    alarm_email: str | None = None  # issue 15: who the key-change alarms e-mail
 
     @property
     def stack_name(self) -> str:
@@ -517,3 +518,25 @@ _SETTINGS: Final[dict[str, tuple[str, _Parser]]] = {
     "sample:bootstrapless": ("bootstrapless", _parse_bool),
     "sample:roleNames": ("role_names", _parse_role_names),  # issue 11
 }
+
+
+# --- key lifecycle settings (issue 15) --------------------------------------------------------
+
+EMAIL_MAX_LENGTH: Final = 254
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+", re.ASCII)
+
+
+def _parse_alarm_email(setting: str, value: object) -> str | None:
+    allowed = (
+        f"empty (no subscription) or one e-mail address of up to {EMAIL_MAX_LENGTH} characters"
+    )
+    if not isinstance(value, str):
+        raise ConfigError(setting, allowed, value)
+    if value == "":
+        return None
+    if len(value) > EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(value):
+        raise ConfigError(setting, allowed, value)
+    return value
+
+
+_SETTINGS["sample:alarmEmail"] = ("alarm_email", _parse_alarm_email)

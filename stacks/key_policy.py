@@ -153,3 +153,33 @@ def trust_statements(
             )
         )
     return statements
+
+
+# --- the alarm topic's key (issue 15) -------------------------------------------------------------
+
+# A symmetric key that encrypts the alarm topic: its administrators manage it (and its yearly
+# rotation, which CloudFormation turns on with kms:EnableKeyRotation); EventBridge, publishing
+# to the topic, may make and open data keys with it, exactly as the SNS Developer Guide's key
+# policy for AWS event sources writes it ("Enable compatibility between event sources from AWS
+# services and encrypted topics": kms:GenerateDataKey* and kms:Decrypt for events.amazonaws.com).
+# EventBridge reaches the key only by publishing to the topic, whose policy admits only this
+# stack's two rules. Nobody else, and no role of this stack, may use it.
+TOPIC_KEY_ROTATION_ACTIONS: Final[tuple[str, ...]] = (
+    "kms:DisableKeyRotation",
+    "kms:EnableKeyRotation",
+)
+TOPIC_PUBLISHER_ACTIONS: Final[tuple[str, ...]] = ("kms:Decrypt", "kms:GenerateDataKey*")
+EVENTBRIDGE_SERVICE: Final = "events.amazonaws.com"
+SID_EVENTBRIDGE_PUBLISH: Final = "EventBridgePublishesToTheAlarmTopic"
+
+
+def alarm_topic_key_statements(admins: Sequence[iam.IPrincipal]) -> list[iam.PolicyStatement]:
+    """Administration (with rotation) for the admins; data keys for EventBridge only."""
+    return [
+        _allow(SID_ADMIN, admins, (*KEY_ADMIN_ACTIONS, *TOPIC_KEY_ROTATION_ACTIONS)),
+        _allow(
+            SID_EVENTBRIDGE_PUBLISH,
+            [iam.ServicePrincipal(EVENTBRIDGE_SERVICE)],
+            TOPIC_PUBLISHER_ACTIONS,
+        ),
+    ]

@@ -40,7 +40,7 @@ class KeyPurpose(enum.Enum):
 # RETAIN_ON_UPDATE_OR_DELETE is CloudFormation's DeletionPolicy RetainExceptOnCreate: the key
 # survives `cdk destroy` and replacement, but a rollback of the stack's first create deletes it
 # (it was never in use), so a failed first deploy leaves no orphaned key behind.
-_REMOVAL_POLICIES = {
+REMOVAL_POLICIES = {
     KeyRemoval.RETAIN: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     KeyRemoval.DESTROY: RemovalPolicy.DESTROY,
 }
@@ -74,7 +74,7 @@ class AsymmetricKey(Construct):
             key_usage=kind.usage,
             description=kind.description,
             policy=iam.PolicyDocument(statements=list(statements)),
-            removal_policy=_REMOVAL_POLICIES[removal],
+            removal_policy=REMOVAL_POLICIES[removal],
             pending_window=Duration.days(pending_window_days),
         )
         self.alias = kms.Alias(

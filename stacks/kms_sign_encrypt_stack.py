@@ -13,8 +13,9 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks import key_policy
+from stacks.alarms import KeyChangeAlarms
 from stacks.config import PartyPrincipal, StackConfig
-from stacks.keys import AsymmetricKey, KeyPurpose
+from stacks.keys import REMOVAL_POLICIES, AsymmetricKey, KeyPurpose
 from stacks.roles import KeyUserRole
 
 DESCRIPTION = (
@@ -76,6 +77,16 @@ class KmsSignEncryptStack(Stack):
         self.receiver_role = receiver
         self.encryption_key = encryption_key
         self.signing_key = signing_key
+
+        self.alarms = KeyChangeAlarms(
+            self,
+            "KeyChangeAlarms",
+            keys=[encryption_key.key, signing_key.key],
+            alias_names=[encryption_key.alias_name, signing_key.alias_name],
+            admins=_principals(config.admin_principals),
+            email=config.alarm_email,
+            removal=REMOVAL_POLICIES[config.key_removal],
+        )
 
         for key, value in config.tags.items():
             Tags.of(self).add(key, value)

@@ -75,6 +75,7 @@ def test_evidence_verifies_with_openssl_and_sha512sum_alone(
     evidence = work / "receiver" / "evidence"
     assert sorted(p.name for p in evidence.iterdir()) == [
         "VERIFY.txt",
+        "kms-trail.json",
         "manifest.sha512",
         "message.json",
         "sender.pem",

@@ -31,16 +31,49 @@ def _administration(outcome: Outcome) -> dict[str, Cell]:
     return {action: (outcome, (), ("KeyAdministration",)) for action in STACK_ADMIN_ACTIONS}
 
 
-def _per_key(sender: dict[str, Cell], receiver: dict[str, Cell]) -> dict[str, dict[str, Cell]]:
+def _per_key(
+    sender: dict[str, Cell],
+    receiver: dict[str, Cell],
+    actions: tuple[str, ...] = STACK_ADMIN_ACTIONS,
+    eventbridge: dict[str, Cell] | None = None,
+) -> dict[str, dict[str, Cell]]:
+    def administration(outcome: Outcome) -> dict[str, Cell]:
+        return {action: (outcome, (), ("KeyAdministration",)) for action in actions}
+
     return {
-        "SenderRole": {**_administration(Outcome.VIA_IAM), **sender},
-        "ReceiverRole": {**_administration(Outcome.VIA_IAM), **receiver},
-        "Account admins": _administration(Outcome.VIA_IAM),
-        "Account root user": _administration(Outcome.ALLOW),
-        "Other in account": _administration(Outcome.VIA_IAM),
+        "SenderRole": {**administration(Outcome.VIA_IAM), **sender},
+        "ReceiverRole": {**administration(Outcome.VIA_IAM), **receiver},
+        "Account admins": administration(Outcome.VIA_IAM),
+        "Account root user": administration(Outcome.ALLOW),
+        "Other in account": administration(Outcome.VIA_IAM),
         "Another account": {},
         "Anyone": {},
+        # The alarm topic's key names EventBridge, so every key's matrix has its row.
+        EVENTBRIDGE: eventbridge or {},
     }
+
+
+# The alarm topic's symmetric key (issue 15): administered like the others, plus its rotation;
+# used by EventBridge alone (SNS Developer Guide's policy for AWS event sources); no role of the
+# stack may use it, so the topic adds no cryptographic right to anyone's row.
+EVENTBRIDGE = "events.amazonaws.com"
+TOPIC_KEY = "KeyChangeAlarmsTopicKeyE23E93FB"
+TOPIC_KEY_ADMIN_ACTIONS = (
+    *STACK_ADMIN_ACTIONS,
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+)
+_PUBLISHES = (Outcome.ALLOW, (), ("EventBridgePublishesToTheAlarmTopic",))
+TOPIC_KEY_EVENTBRIDGE: dict[str, Cell] = {
+    action: _PUBLISHES
+    for action in (
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:GenerateDataKeyPair",
+        "kms:GenerateDataKeyPairWithoutPlaintext",
+    )
+}
 
 
 INTENDED: dict[str, dict[str, dict[str, Cell]]] = {
@@ -58,6 +91,7 @@ INTENDED: dict[str, dict[str, dict[str, Cell]]] = {
             "kms:GetPublicKey": (Outcome.ALLOW, (), ("ReceiverGetPublicKey",)),
         },
     ),
+    TOPIC_KEY: _per_key({}, {}, TOPIC_KEY_ADMIN_ACTIONS, TOPIC_KEY_EVENTBRIDGE),
 }
 DENIED: Cell = (Outcome.IMPLICIT_DENY, (), ())
 
@@ -110,12 +144,13 @@ ADMIN_ROW = "Admin role/KeyAdmin"
 def _with_named_admin(per_key: Mapping[str, Mapping[str, Cell]]) -> dict[str, dict[str, Cell]]:
     """The intended matrix when `sample:adminPrincipals` names KEY_ADMIN: the key policy then
     trusts that role alone to administer, and nobody (the root included) via IAM."""
+    admin = per_key["Account root user"]
     crypto_only = {
-        row: {a: c for a, c in cells.items() if a not in STACK_ADMIN_ACTIONS}
+        row: {a: c for a, c in cells.items() if a not in admin}
         for row, cells in per_key.items()
         if row != "Account admins"
     }
-    return {**crypto_only, ADMIN_ROW: _administration(Outcome.ALLOW)}
+    return {**crypto_only, ADMIN_ROW: admin}
 
 
 INTENDED_WITH_NAMED_ADMIN = {key: _with_named_admin(rows) for key, rows in INTENDED.items()}

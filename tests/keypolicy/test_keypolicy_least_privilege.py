@@ -29,10 +29,11 @@ def test_app_matrix_is_the_intended_least_privilege_matrix(app_template):
 def test_the_check_covers_every_cell(app_template):
     matrix = app_matrix(app_template)
     cells = sum(len(perms) for key in matrix.keys for perms in key.rows.values())
-    # 2 keys x 7 rows x every KMS action, not only the granted ones.
-    assert cells == 2 * 7 * len(KMS_ACTIONS)
+    # 3 keys (two asymmetric, the alarm topic's) x 8 rows (7 standard, EventBridge) x every
+    # KMS action, not only the granted ones.
+    assert cells == 3 * 8 * len(KMS_ACTIONS)
     granted = sum(len(cells) for rows in INTENDED.values() for cells in rows.values())
-    assert granted == 2 * (18 * 5 + 3)
+    assert granted == 2 * (18 * 5 + 3) + (20 * 5 + 5)
 
 
 # --- mutations: each must make the least-privilege check fail ------------------------------------
@@ -158,6 +159,30 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "anyone may read the public key": (
         add_principal("ReceiverGetPublicKey", "*"),
         "Anyone kms:GetPublicKey",
+    ),
+    # the alarm topic's key (issue 15) must not hand a cryptographic right to anyone else
+    "the sender may use the alarm topic's key": (
+        set_principal(
+            "EventBridgePublishesToTheAlarmTopic",
+            {"AWS": {"Fn::GetAtt": ["SenderRole098C32F0", "Arn"]}},
+        ),
+        "KeyChangeAlarmsTopicKeyE23E93FB: SenderRole kms:Decrypt",
+    ),
+    "EventBridge may do anything with the alarm topic's key": (
+        set_action("EventBridgePublishesToTheAlarmTopic", "kms:*"),
+        "events.amazonaws.com kms:Encrypt",
+    ),
+    "the account may use the alarm topic's key via IAM": (
+        add_statement(
+            "KeyChangeAlarmsTopicKey",
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ROOT_JOIN},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+            },
+        ),
+        "KeyChangeAlarmsTopicKeyE23E93FB: ReceiverRole kms:Decrypt",
     ),
 }
 

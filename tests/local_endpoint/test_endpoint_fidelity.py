@@ -536,6 +536,24 @@ def decrypt_with_another_key_is_incorrect_key(moto: Moto) -> None:
     assert error_code(re_encrypt) == "IncorrectKeyException"
 
 
+def event_pattern_sees_objects_in_arrays(moto: Moto) -> None:
+    events = moto.client("events")
+    pattern = json.dumps({"detail": {"resources": {"ARN": ["arn:aws:kms:us-east-1:1:key/a"]}}})
+    event = {
+        "id": "1",
+        "account": "123456789012",
+        "source": "aws.kms",
+        "time": "2026-12-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail-type": "AWS API Call via CloudTrail",
+        "detail": {"resources": [{"ARN": "arn:aws:kms:us-east-1:1:key/a"}]},
+    }
+    assert events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+    event["detail"]["resources"] = [{"ARN": "arn:aws:kms:us-east-1:1:key/b"}]
+    assert not events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+
+
 PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "offline RSA-OAEP ciphertext decrypts": (offline_ciphertext_decrypts, "kms_rsa_oaep"),
     "RSA_4096 plaintext limits 446/470": (rsa_4096_plaintext_limits, "kms_rsa_oaep"),
@@ -622,6 +640,10 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "Decrypt with another key": (
         decrypt_with_another_key_is_incorrect_key,
         "kms_decrypt_incorrect_key",
+    ),
+    "TestEventPattern answers": (
+        event_pattern_sees_objects_in_arrays,
+        "events_test_event_pattern",
     ),
 }
 

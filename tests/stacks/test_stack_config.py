@@ -39,7 +39,8 @@ SETTINGS = (
     "sample:namePrefix, sample:encryptionKeyAlias, sample:signingKeyAlias, "
     "sample:senderRoleName, sample:receiverRoleName, sample:senderPrincipals, "
     "sample:receiverPrincipals, sample:adminPrincipals, sample:keyRemoval, "
-    "sample:pendingWindowDays, sample:tags, sample:bootstrapless, sample:roleNames"
+    "sample:pendingWindowDays, sample:tags, sample:bootstrapless, sample:roleNames, "
+    "sample:alarmEmail"
 )
 
 # (overrides on top of cdk.json, the exact message)
@@ -239,6 +240,16 @@ INVALID = {
     "bootstrapless-yes": (
         {"sample:bootstrapless": "yes"},
         "sample:bootstrapless must be true or false; got 'yes'",
+    ),
+    "alarm-email-not-an-address": (
+        {"sample:alarmEmail": "security-team"},
+        "sample:alarmEmail must be empty (no subscription) or one e-mail address of up to 254 "
+        "characters; got 'security-team'",
+    ),
+    "alarm-email-two-addresses": (
+        {"sample:alarmEmail": "a@example.com,b@example.com"},
+        "sample:alarmEmail must be empty (no subscription) or one e-mail address of up to 254 "
+        "characters; got 'a@example.com,b@example.com'",
     ),
     "unknown-setting": (
         {"sample:pendingWindowDay": "7"},

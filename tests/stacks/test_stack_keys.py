@@ -17,7 +17,14 @@ def test_the_stack_holds_exactly_two_keys_two_aliases_and_two_roles(default):
     counts = {}
     for resource in default.doc["Resources"].values():
         counts[resource["Type"]] = counts.get(resource["Type"], 0) + 1
-    assert counts == {"AWS::KMS::Key": 2, "AWS::KMS::Alias": 2, "AWS::IAM::Role": 2}
+    assert counts == {
+        "AWS::KMS::Key": 3,  # the two asymmetric keys, and the alarm topic's (tests/stacks/
+        "AWS::KMS::Alias": 2,  # test_stack_alarms.py)
+        "AWS::IAM::Role": 2,
+        "AWS::SNS::Topic": 1,
+        "AWS::SNS::TopicPolicy": 1,
+        "AWS::Events::Rule": 2,
+    }
 
 
 def test_stack_name_and_description(default, configured):

@@ -1,0 +1,408 @@
+"""`audit`: who signed, verified, encrypted and decrypted with the deployment's keys, and when.
+
+The answer comes from CloudTrail ``LookupEvents`` (management events, kept 90 days), one lookup
+per key (``ResourceName`` = the key ARN), every page, with the thin layer's retries. The same
+code runs on AWS and on the local endpoint, which records its own trail. On AWS an event
+reaches LookupEvents some minutes after the call (CloudTrail User Guide: "typically within 5
+minutes", up to 15), so an audit right after a call may not show it yet.
+
+Each entry: time, caller (the role session ARN and, if the session set one, its source
+identity), the key and its generation, the algorithm, the outcome (``allowed`` or CloudTrail's
+``errorCode``, e.g. ``AccessDenied``), and the request ID that KMS returned to the caller.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from demo.aws import AwsSession, CallMetrics, ClientSettings, open_caller_session, translated
+from demo.errors import UsageError
+from demo.stack import ResourceOptions, Resources, discover
+
+CRYPTO_EVENTS = ("Sign", "Verify", "Encrypt", "Decrypt", "GetPublicKey")
+DEFAULT_WINDOW = timedelta(hours=24)
+LOOKBACK_LIMIT = timedelta(days=90)  # CloudTrail event history
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One cryptographic call on one of the deployment's keys, as CloudTrail recorded it."""
+
+    time: datetime
+    operation: str
+    caller: str
+    source_identity: str | None
+    key_arn: str
+    generation: str
+    algorithm: str | None
+    outcome: str  # "allowed", or CloudTrail's errorCode
+    error_message: str | None
+    request_id: str | None
+    event_id: str
+    access_key_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time": _iso(self.time),
+            "operation": self.operation,
+            "caller": self.caller,
+            "source_identity": self.source_identity,
+            "key_arn": self.key_arn,
+            "generation": self.generation,
+            "algorithm": self.algorithm,
+            "outcome": self.outcome,
+            "error_message": self.error_message,
+            "request_id": self.request_id,
+            "event_id": self.event_id,
+        }
+
+    def line(self) -> str:
+        who = self.caller + (
+            f" (source identity {self.source_identity})" if self.source_identity else ""
+        )
+        return (
+            f"{_iso(self.time)}  {self.operation:<12} {self.outcome:<28} {self.generation:<22} "
+            f"{self.algorithm or '-':<19} {who}"
+        )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str, option: str, *, now: datetime | None = None) -> datetime:
+    """An ISO 8601 time (``2026-12-01T09:00:00Z``; no zone means UTC) or an age (``15m``,
+    ``2h``, ``7d``: that long before now)."""
+    now = now or datetime.now(UTC)
+    relative = _RELATIVE.match(text.strip())
+    if relative:
+        amount, unit = relative.groups()
+        return now - timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r} is not a time: give ISO 8601 like 2026-12-01T09:00:00Z, or an "
+            "age like 15m, 2h or 7d"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def key_generations(resources: Resources) -> dict[str, str]:
+    """Each key ARN of the deployment and the generation it is (the current ones today)."""
+    labels = {}
+    if resources.encryption_key_arn:
+        labels[resources.encryption_key_arn] = "encryption (current)"
+    if resources.signing_key_arn:
+        labels[resources.signing_key_arn] = "signing (current)"
+    return labels
+
+
+def lookup(
+    session: AwsSession,
+    keys: Mapping[str, str],
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    access_keys: Iterable[str] | None = None,
+) -> list[AuditEntry]:
+    """The cryptographic calls on ``keys`` (ARN -> generation) between ``since`` and ``until``,
+    oldest first; with ``access_keys``, only those made with them (one party's sessions)."""
+    if until is not None and since > until:
+        raise UsageError(f"--since {_iso(since)} is after --until {_iso(until)}")
+    wanted = set(access_keys) if access_keys is not None else None
+    client = session.client("cloudtrail")
+    entries: dict[str, AuditEntry] = {}
+    order: dict[str, int] = {}
+    for key_arn, generation in keys.items():
+        request: dict[str, Any] = {
+            "LookupAttributes": [{"AttributeKey": "ResourceName", "AttributeValue": key_arn}],
+            "StartTime": since,
+        }
+        if until is not None:
+            request["EndTime"] = until
+        with translated(session, "cloudtrail:LookupEvents", key_arn):
+            for page in client.get_paginator("lookup_events").paginate(**request):
+                for event in page.get("Events", []):
+                    entry = _entry(event, key_arn, generation)
+                    if entry is None or (wanted is not None and entry.access_key_id not in wanted):
+                        continue
+                    entries[entry.event_id] = entry
+                    order[entry.event_id] = -len(order)  # pages come newest first
+    # Oldest first; within one second (CloudTrail's resolution), in the order CloudTrail gave.
+    return sorted(entries.values(), key=lambda e: (e.time, order[e.event_id]))
+
+
+def _entry(event: Mapping[str, Any], key_arn: str, generation: str) -> AuditEntry | None:
+    if event.get("EventName") not in CRYPTO_EVENTS:
+        return None
+    try:
+        record = json.loads(event.get("CloudTrailEvent") or "{}")
+    except ValueError:
+        record = {}
+    identity = record.get("userIdentity") or {}
+    parameters = record.get("requestParameters") or {}
+    context = identity.get("sessionContext") or {}
+    moment = event.get("EventTime")
+    if not isinstance(moment, datetime):
+        moment = datetime.fromisoformat(str(record.get("eventTime", "")).replace("Z", "+00:00"))
+    return AuditEntry(
+        time=moment,
+        operation=str(event["EventName"]),
+        caller=str(identity.get("arn") or event.get("Username") or "unknown"),
+        source_identity=context.get("sourceIdentity"),
+        key_arn=key_arn,
+        generation=generation,
+        algorithm=parameters.get("signingAlgorithm") or parameters.get("encryptionAlgorithm"),
+        outcome=str(record.get("errorCode") or "allowed"),
+        error_message=record.get("errorMessage"),
+        request_id=record.get("requestID"),
+        event_id=str(event.get("EventId") or record.get("eventID")),
+        access_key_id=event.get("AccessKeyId") or identity.get("accessKeyId"),
+    )
+
+
+def table(entries: Sequence[AuditEntry]) -> list[str]:
+    header = (
+        f"{'time':<20}  {'operation':<12} {'outcome':<28} {'key generation':<22} "
+        f"{'algorithm':<19} caller"
+    )
+    return [header, *(entry.line() for entry in entries)] if entries else ["(no calls recorded)"]
+
+
+def session_access_key(session: AwsSession) -> str | None:
+    credentials = session.session.get_credentials()
+    return credentials.access_key if credentials is not None else None
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+def audit_command(args: argparse.Namespace) -> Any:
+    from demo.commands import Result
+
+    if args.statement is not None:
+        return _statement_audit(args)
+    now = datetime.now(UTC)
+    since = parse_time(args.since, "--since", now=now) if args.since else now - DEFAULT_WINDOW
+    until = parse_time(args.until, "--until", now=now) if args.until else None
+    if now - since > LOOKBACK_LIMIT:
+        raise UsageError(f"--since {args.since!r} is more than 90 days ago: CloudTrail keeps 90")
+    metrics = CallMetrics()
+    caller = open_caller_session(
+        profile=args.profile,
+        region=args.region,
+        settings=ClientSettings(retry_mode=args.retry_mode, max_attempts=args.max_attempts),
+        metrics=metrics,
+    )
+    options = ResourceOptions(
+        stack_name=args.stack_name,
+        outputs_file=args.outputs_file,
+        encryption_key=args.encryption_key,
+        signing_key=args.signing_key,
+    )
+    resources = discover(options, caller, ("encryption_key", "signing_key"))
+    keys = key_generations(_with_arns(caller, resources))
+    entries = lookup(caller, keys, since=since, until=until)
+    window = f"{_iso(since)} to {_iso(until) if until else 'now'}"
+    if not args.json:
+        print(f"Cryptographic calls on {len(keys)} keys from {window} (CloudTrail LookupEvents):")
+        for line in table(entries):
+            print(line)
+    return Result(
+        {
+            "since": _iso(since),
+            "until": _iso(until) if until else None,
+            "keys": keys,
+            "events": [entry.as_dict() for entry in entries],
+        }
+    )
+
+
+def _statement_audit(args: argparse.Namespace) -> Any:
+    """`audit --statement FILE`: the Sign calls on the statement's sender key near its time."""
+    import hashlib
+
+    from demo.commands import Result
+    from demo.files import read_input
+
+    data = read_input(args.statement, limit=64 * 1024)
+    try:
+        statement = json.loads(data)
+    except ValueError:
+        raise UsageError(
+            f"{args.statement} is not JSON: pass the evidence's statement.json"
+        ) from None
+    if not isinstance(statement, dict):
+        raise UsageError(f"{args.statement} is not a statement: pass the evidence's statement.json")
+    caller = open_caller_session(
+        profile=args.profile,
+        region=args.region,
+        settings=ClientSettings(retry_mode=args.retry_mode, max_attempts=args.max_attempts),
+        metrics=CallMetrics(),
+    )
+    entries = sign_events_for(caller, statement)
+    digest = hashlib.sha512(data).hexdigest()
+    if not args.json:
+        print(
+            f"Sign calls on {statement['sender']} within {int(SIGN_WINDOW.total_seconds() // 60)} "
+            f"minutes of the statement's created {statement['created']} (statement SHA-512 "
+            f"{digest[:16]}...):"
+        )
+        for line in table(entries):
+            print(line)
+    return Result(
+        {
+            "statement_sha512": digest,
+            "sender_key": statement["sender"],
+            "created": statement["created"],
+            "sign_events": [e.as_dict() for e in entries],
+        }
+    )
+
+
+def _with_arns(session: AwsSession, resources: Resources) -> Resources:
+    """Key ARNs for keys given as aliases (DescribeKey: the trail names keys by ARN)."""
+    from dataclasses import replace
+
+    found = {}
+    for field_name, reference in (
+        ("encryption_key_arn", resources.encryption_key),
+        ("signing_key_arn", resources.signing_key),
+    ):
+        if getattr(resources, field_name) is None:
+            with translated(session, "kms:DescribeKey", reference):
+                metadata = session.client("kms").describe_key(KeyId=reference)["KeyMetadata"]
+            found[field_name] = metadata["Arn"]
+    return replace(resources, **found)
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    audit = sub.add_parser(
+        "audit",
+        parents=parents,
+        help="who signed, verified, encrypted and decrypted with the keys (CloudTrail)",
+        description="List Sign, Verify, Encrypt, Decrypt and GetPublicKey calls on the "
+        "deployment's keys from CloudTrail LookupEvents: time, caller (role session, source "
+        "identity), key generation, algorithm and outcome, refusals included.",
+    )
+    audit.add_argument("--since", help="ISO 8601 time or age like 2h (default: 24h)")
+    audit.add_argument("--until", help="ISO 8601 time or age like 15m (default: now)")
+    audit.add_argument(
+        "--statement",
+        type=Path,
+        help="statement.json from received evidence: list the Sign calls that may have made it",
+    )
+    audit.set_defaults(handler=audit_command)
+
+
+# -- the end of `run` ---------------------------------------------------------------------
+
+
+def session_audit(
+    admin: AwsSession, resources: Resources, since: datetime, sessions: Sequence[AwsSession]
+) -> tuple[list[AuditEntry] | None, str | None]:
+    """The calls this run's own role sessions made on the keys, or why they cannot be listed."""
+    from demo.errors import DemoError
+
+    access_keys = [key for key in map(session_access_key, sessions) if key]
+    try:
+        keys = key_generations(_with_arns(admin, resources))
+        return lookup(
+            admin, keys, since=since - timedelta(seconds=1), access_keys=access_keys
+        ), None
+    except DemoError as exc:
+        return None, str(exc)
+
+
+def print_session_audit(
+    say: Any, entries: Sequence[AuditEntry] | None, problem: str | None
+) -> None:
+    say("")
+    if entries is None:
+        say(f"Audit of this run unavailable: {problem}")
+        return
+    say(
+        "Audit of this run (CloudTrail LookupEvents; on AWS, events appear there 5 to 15 "
+        "minutes after the call: rerun `kms-sign-encrypt audit --since 1h` then):"
+    )
+    for line in table(entries):
+        say(f"  {line}")
+
+
+# -- evidence that can be matched with the trail ---------------------------------------------
+
+TRAIL_EVIDENCE_FILE = "kms-trail.json"
+SIGN_WINDOW = timedelta(minutes=15)  # around the statement's "created", for the Sign lookup
+
+
+def trail_evidence(
+    statement_bytes: bytes, sender_key: str, created: str, receiver_requests: Sequence[dict]
+) -> dict[str, Any]:
+    """What ties received evidence to CloudTrail: the statement's hash and time, the Sign
+    lookup that finds the sender's call, and the request IDs of the receiver's own KMS calls."""
+    import hashlib
+
+    moment = parse_time(created, "created")
+    return {
+        "statement_sha512": hashlib.sha512(statement_bytes).hexdigest(),
+        "statement_created": created,
+        "sender_key": sender_key,
+        "find_the_sign_event": {
+            "how": "CloudTrail LookupEvents with ResourceName = sender_key between start and end; "
+            "keep eventName Sign by the sender's role session (kms-sign-encrypt audit --statement "
+            "statement.json does this); if the sender kept its Sign request ID (send --json, "
+            "kms_requests), it equals the event's requestID",
+            "aws_cli": (
+                "aws cloudtrail lookup-events --lookup-attributes "
+                f"AttributeKey=ResourceName,AttributeValue={sender_key} "
+                f"--start-time {_iso(moment - SIGN_WINDOW)} --end-time {_iso(moment + SIGN_WINDOW)}"
+            ),
+            "start": _iso(moment - SIGN_WINDOW),
+            "end": _iso(moment + SIGN_WINDOW),
+        },
+        "receiver_kms_requests": [
+            dict(r)
+            for r in receiver_requests
+            if r.get("operation") in ("Decrypt", "Verify") and r.get("status") == 200
+        ],
+    }
+
+
+def write_trail_evidence(evidence_dir: Path, document: Mapping[str, Any]) -> Path:
+    """Create ``evidence_dir/kms-trail.json`` new (never over a received file of that name)."""
+    import os
+
+    path = evidence_dir / TRAIL_EVIDENCE_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        raise UsageError(
+            f"a received file is named {TRAIL_EVIDENCE_FILE}, the name of the trail evidence: "
+            "pass --no-evidence and keep the evidence by hand"
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(document, out, indent=2, sort_keys=True)
+        out.write("\n")
+    return path
+
+
+def sign_events_for(session: AwsSession, statement: Mapping[str, Any]) -> list[AuditEntry]:
+    """The Sign calls on the statement's sender key within SIGN_WINDOW of its ``created``."""
+    sender, created = statement.get("sender"), statement.get("created")
+    if not isinstance(sender, str) or not isinstance(created, str):
+        raise UsageError("the statement has no sender key or created time: is it statement.json?")
+    moment = parse_time(created, "the statement's created")
+    entries = lookup(
+        session, {sender: "signing"}, since=moment - SIGN_WINDOW, until=moment + SIGN_WINDOW
+    )
+    return [e for e in entries if e.operation == "Sign"]
