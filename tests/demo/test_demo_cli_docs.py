@@ -21,8 +21,8 @@ def commands() -> dict[str, argparse.ArgumentParser]:
 def test_there_are_the_issues_commands() -> None:
     assert sorted(commands()) == [
         "access",
-        "preflight",
         "audit",
+        "preflight",
         "public-keys",
         "receive",
         "run",

@@ -26,6 +26,7 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ENC = "alias/sample-encrypt-decrypt-key"
 SIG = "alias/sample-sign-verify-key"
+TOPIC_KEY = "KeyChangeAlarmsTopicKeyE23E93FB"  # the alarm topic's key: no alias, no party use
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 SENDER_WORKLOAD = f"arn:aws:iam::{ACCOUNT}:role/SenderWorkload"
 RECEIVER_WORKLOAD = f"arn:aws:iam::{ACCOUNT}:role/ReceiverWorkload"
@@ -53,6 +54,7 @@ INTENDED_USES = {
 _ADMIN_TARGETS = {
     (ENC, "kms:PutKeyPolicy"),
     (SIG, "kms:PutKeyPolicy"),
+    (TOPIC_KEY, "kms:PutKeyPolicy"),
     ("SenderRole", "iam:UpdateAssumeRolePolicy"),
     ("ReceiverRole", "iam:UpdateAssumeRolePolicy"),
     ("SenderWorkload", "iam:CreateRole"),
