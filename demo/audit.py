@@ -342,6 +342,7 @@ def print_session_audit(
 # -- evidence that can be matched with the trail ---------------------------------------------
 
 TRAIL_EVIDENCE_FILE = "kms-trail.json"
+RECEIVER_OPERATIONS = ("Decrypt", "Verify", "GetPublicKey")
 SIGN_WINDOW = timedelta(minutes=15)  # around the statement's "created", for the Sign lookup
 
 
@@ -373,7 +374,8 @@ def trail_evidence(
         "receiver_kms_requests": [
             dict(r)
             for r in receiver_requests
-            if r.get("operation") in ("Decrypt", "Verify") and r.get("status") == 200
+            # Verify, or GetPublicKey when the receiver verified locally with the cached key
+            if r.get("operation") in RECEIVER_OPERATIONS and r.get("status") == 200
         ],
     }
 
@@ -382,9 +384,11 @@ def write_trail_evidence(evidence_dir: Path, document: Mapping[str, Any]) -> Pat
     """Create ``evidence_dir/kms-trail.json`` new (never over a received file of that name)."""
     import os
 
+    from envelope.evidence import FILE_MODE  # as private as the rest of the evidence
+
     path = evidence_dir / TRAIL_EVIDENCE_FILE
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
     except FileExistsError:
         raise UsageError(
             f"a received file is named {TRAIL_EVIDENCE_FILE}, the name of the trail evidence: "

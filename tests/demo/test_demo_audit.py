@@ -28,7 +28,7 @@ RECEIVER_SESSION = "assumed-role/ReceiverRole/kms-sign-encrypt-demo-receiver"
 def run_report(tmp_path_factory: pytest.TempPathFactory, deployed_stack: Any) -> dict:
     """One `run --json` against the shared endpoint (it only adds to the trail)."""
     workdir = tmp_path_factory.mktemp("audited-run")
-    env = deployed_stack.endpoint.subprocess_env()
+    env = deployed_stack.subprocess_env()
     answer = subprocess.run(
         [str(AWS_CLI.parent / "python"), "-m", "demo", "run", "--json", "--workdir", str(workdir)],
         env=env,
@@ -82,7 +82,7 @@ def test_the_aws_cli_shows_the_runs_sign_decrypt_and_refusals(run_report, deploy
                 *("cloudtrail", "lookup-events", "--output", "json"),
                 *("--lookup-attributes", f"AttributeKey=EventName,AttributeValue={name}"),
             ],
-            env=deployed_stack.endpoint.subprocess_env(),
+            env=deployed_stack.subprocess_env(),
             capture_output=True,
             text=True,
             check=True,

@@ -62,7 +62,8 @@ def test_preflight_passes_for_the_deployed_stack_and_changes_nothing(
     assert "PASS bootstrap: the template is bootstrapless" in text
     assert "PASS role SenderRole: belongs to stack KmsSignEncryptStack" in text
     assert "PASS alias alias/sample-sign-verify-key: belongs to stack" in text
-    assert sum(line.startswith("PASS key policy ") for line in checks) == 2
+    # the two asymmetric keys and the alarm topic's key
+    assert sum(line.startswith("PASS key policy ") for line in checks) == 3
     assert calls, "preflight made no AWS call"
     assert [c for c in calls if not c.startswith(READ_ONLY)] == []
     assert state(endpoint_env.endpoint.client) == before
