@@ -231,45 +231,49 @@ def seal(
     try:
         wrapping = pool.submit(wrapper.wrap, data_key)
         small = sum(Path(p.path).stat().st_size for p in inputs) <= SMALL_INPUT
-        if small:
-            return _seal_small(
-                inputs, destination, signer, wrapper, created_text, salt, data_key, wrapping
-            )
-        return _seal_streaming(
-            inputs, destination, signer, wrapper, created_text, salt, data_key, wrapping
-        )
+        job = _Job(signer, wrapper, created_text, salt, data_key, wrapping)
+        return (_seal_small if small else _seal_streaming)(inputs, destination, job)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _begin(
-    wrapper: KeyWrapper, salt: bytes, data_key: bytes, wrapping: Future[bytes]
-) -> tuple[bytes, bytes]:
-    """The header and payload key, once the wrap is back."""
-    header = encode_header(wrapper.key_id, _wrapped(wrapping), salt)
-    return header, derive_payload_key(data_key, header, salt)
+@dataclass(frozen=True)
+class _Job:
+    """One seal's keys and parameters, with the data-key wrap already in flight."""
+
+    signer: Signer
+    wrapper: KeyWrapper
+    created: str
+    salt: bytes
+    data_key: bytes
+    wrapping: Future[bytes]
+
+    def begin(self) -> tuple[bytes, bytes]:
+        """The header and payload key, once the wrap is back."""
+        header = encode_header(self.wrapper.key_id, _wrapped(self.wrapping), self.salt)
+        return header, derive_payload_key(self.data_key, header, self.salt)
+
+    def sign(self, sizes: Sequence[int], manifest: bytes) -> tuple[Statement, bytes, bytes]:
+        """The statement, its bytes and its signature."""
+        statement, statement_bytes = _statement(
+            self.signer, self.wrapper, self.created, sizes, manifest
+        )
+        return statement, statement_bytes, _sign(self.signer, statement_bytes)
 
 
 def _seal_small(
     inputs: Sequence[PlainFile],
     destination: Path,
-    signer: Signer,
-    wrapper: KeyWrapper,
-    created: str,
-    salt: bytes,
-    data_key: bytes,
-    wrapping: Future[bytes],
+    job: _Job,
 ) -> SealResult:
     contents = _read_small(inputs)
     manifest = b"".join(
         manifest_line(hashlib.sha512(data).hexdigest(), plain.name)
         for plain, data in zip(inputs, contents, strict=True)
     )
-    statement, statement_bytes = _statement(
-        signer, wrapper, created, [len(c) for c in contents], manifest
-    )
-    signature = _sign(signer, statement_bytes)  # while the wrap is in flight
-    header, payload_key = _begin(wrapper, salt, data_key, wrapping)
+    # signed while the wrap is in flight
+    statement, statement_bytes, signature = job.sign([len(c) for c in contents], manifest)
+    header, payload_key = job.begin()
 
     def write_payload(out: BinaryIO) -> int:
         stream_size = sum(
@@ -294,14 +298,9 @@ def _seal_small(
 def _seal_streaming(
     inputs: Sequence[PlainFile],
     destination: Path,
-    signer: Signer,
-    wrapper: KeyWrapper,
-    created: str,
-    salt: bytes,
-    data_key: bytes,
-    wrapping: Future[bytes],
+    job: _Job,
 ) -> SealResult:
-    header, payload_key = _begin(wrapper, salt, data_key, wrapping)
+    header, payload_key = job.begin()
     result: list[Any] = []
 
     def write_payload(out: BinaryIO) -> int:
@@ -319,10 +318,7 @@ def _seal_streaming(
                 hasher.drain()
                 manifest += manifest_line(digest.hexdigest(), plain.name)
                 sizes.append(size)
-            statement, statement_bytes = _statement(
-                signer, wrapper, created, sizes, bytes(manifest)
-            )
-            signature = _sign(signer, statement_bytes)
+            statement, statement_bytes, signature = job.sign(sizes, bytes(manifest))
             writer.write(encode_end_record(statement_bytes, signature))
             writer.close()  # the last batch's fences pass before the hasher stops
         result.extend([statement, statement_bytes, signature, bytes(manifest)])
