@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import envelope
-from demo import audit, commands, preflight
-from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
-from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
-from demo.exchange import FORMATS
-from demo.stack import DEFAULT_STACK_NAME
+from demo import commands, operator_commands
+from kms_sign_encrypt.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
+from kms_sign_encrypt.errors import EXIT_ERROR, EXIT_OK, KmsSignEncryptError
+from kms_sign_encrypt.exchange import FORMATS
+from kms_sign_encrypt.stack import DEFAULT_STACK_NAME
 
 PROG = "kms-sign-encrypt"
 DEBUG_VARIABLE = "KMS_SIGN_ENCRYPT_DEBUG"
@@ -325,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     preflight_parser.add_argument(
         "--local", action="store_true", help="the target is the local endpoint, not AWS"
     )
-    preflight_parser.set_defaults(handler=preflight.preflight_command)
-    audit.add_parser(sub, [aws, stack, keys, output])
+    preflight_parser.set_defaults(handler=operator_commands.preflight_command)
+    operator_commands.add_audit_parser(sub, [aws, stack, keys, output])
     return parser
 
 
@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as exc:
         _error(f"terminated by {exc}; no partial output was left behind")
         return 128 + exc.signum
-    except DemoError as exc:
+    except KmsSignEncryptError as exc:
         _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:

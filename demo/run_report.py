@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from demo.access import AccessMatrix
-from demo.aws import CallMetrics
 from demo.checks import CheckResult
+from kms_sign_encrypt.access import AccessMatrix
+from kms_sign_encrypt.aws import CallMetrics
 
 
 @dataclass
@@ -77,7 +77,7 @@ class RunReport:
     bytes_out: int
     message: str
     matrix: AccessMatrix | None
-    audit: list[Any] | None = None  # demo.audit.AuditEntry: this run's calls in CloudTrail
+    audit: list[Any] | None = None  # AuditEntry: this run's calls in CloudTrail
 
     @property
     def passed(self) -> bool:

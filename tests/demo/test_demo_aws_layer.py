@@ -14,8 +14,8 @@ import botocore.exceptions
 import pytest
 from demo_testkit import aws_error
 
-from demo import aws, kms
-from demo.errors import (
+from kms_sign_encrypt import aws, kms
+from kms_sign_encrypt.errors import (
     AccessDeniedError,
     AuthenticationError,
     AwsServiceError,

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from demo import envelope_transfer, kms, seed, seed_transfer
-from demo.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from demo.cli import main
-from demo.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE
+from kms_sign_encrypt import envelope_transfer, kms, seed, seed_transfer
+from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
+from kms_sign_encrypt.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE
 
 PREFIX = "kms-sign-encrypt: error: "
 MESSAGE = b'{"message": "The Magic Words are Squeamish Ossifrage", "sender": "Sender Principal"}\n'

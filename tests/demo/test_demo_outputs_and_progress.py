@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from demo.errors import UsageError
-from demo.files import StagedOutputs, read_input, staged_outputs
-from demo.progress import Progress
+from kms_sign_encrypt.errors import UsageError
+from kms_sign_encrypt.files import StagedOutputs, read_input, staged_outputs
+from kms_sign_encrypt.progress import Progress
 
 
 def test_outputs_appear_only_when_the_block_succeeds(tmp_path: Path) -> None:

@@ -26,10 +26,10 @@ from test_demo_cli_errors import (  # noqa: F401 - fixtures, used by name
     work,
 )
 
-from demo import kms, seed
-from demo.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
-from demo.errors import EXIT_REFUSED, EXIT_USAGE
 from envelope.format import read_header
+from kms_sign_encrypt import kms, seed
+from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
+from kms_sign_encrypt.errors import EXIT_REFUSED, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,9 +99,9 @@ def test_format_seed_on_an_envelope_is_refused(
 
 
 def test_the_library_needs_the_flag_too(endpoint_env: Any, seed_file: Path, work: Path) -> None:
-    from demo import seed_transfer
-    from demo.errors import SeedNotAcceptedError
-    from demo.stack import ResourceOptions, discover
+    from kms_sign_encrypt import seed_transfer
+    from kms_sign_encrypt.errors import SeedNotAcceptedError
+    from kms_sign_encrypt.stack import ResourceOptions, discover
 
     receiver = _as(endpoint_env, "receiver")
     resources = discover(ResourceOptions(outputs_file=endpoint_env.outputs_file), receiver)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from demo import seed
+from kms_sign_encrypt import seed
 
 MESSAGE = b'{"message": "The Magic Words are Squeamish Ossifrage", "sender": "Sender Principal"}\n'
 SIGNATURE = bytes([0x30, 0x81, 0x88]) + os.urandom(136)  # DER-shaped, 139 bytes

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from demo import aws, stack
-from demo.errors import NotDeployedError, RegionMismatchError, UsageError
+from kms_sign_encrypt import aws, stack
+from kms_sign_encrypt.errors import NotDeployedError, RegionMismatchError, UsageError
 
 ACCOUNT = "123456789012"
 OUTPUTS = {

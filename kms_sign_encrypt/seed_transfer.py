@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demo import kms, seed
-from demo.aws import AwsSession
-from demo.errors import AuthenticationError, OversizedError, SeedNotAcceptedError, WrongFormatError
-from demo.exchange import Received, Sent
-from demo.files import check_free, read_input, staged_outputs
-from demo.stack import Resources
+from kms_sign_encrypt import kms, seed
+from kms_sign_encrypt.aws import AwsSession
+from kms_sign_encrypt.errors import (
+    AuthenticationError,
+    OversizedError,
+    SeedNotAcceptedError,
+    WrongFormatError,
+)
+from kms_sign_encrypt.exchange import Received, Sent
+from kms_sign_encrypt.files import check_free, read_input, staged_outputs
+from kms_sign_encrypt.stack import Resources
 
 
 def sign_message(sender: AwsSession, resources: Resources, message: bytes) -> bytes:

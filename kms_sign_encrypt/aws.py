@@ -23,12 +23,12 @@ import botocore.exceptions as bce
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from demo.errors import (
+from kms_sign_encrypt.errors import (
     AccessDeniedError,
     AuthenticationError,
     AwsServiceError,
     CredentialsError,
-    DemoError,
+    KmsSignEncryptError,
     NotDeployedError,
     ThrottledError,
 )
@@ -336,7 +336,7 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
     """Turn botocore exceptions raised inside into the demo's domain errors."""
     try:
         yield
-    except DemoError:
+    except KmsSignEncryptError:
         raise
     except bce.ClientError as exc:
         raise _from_client_error(session, action, resource, exc) from None
@@ -383,7 +383,7 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
 
 def _from_client_error(
     session: AwsSession, action: str, resource: str, exc: bce.ClientError
-) -> DemoError:
+) -> KmsSignEncryptError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = str(error.get("Message", "")).strip()
@@ -416,7 +416,9 @@ def _from_client_error(
     return AwsServiceError(f"{action} failed ({code}): {message}")
 
 
-def _access_denied(session: AwsSession, action: str, resource: str, message: str) -> DemoError:
+def _access_denied(
+    session: AwsSession, action: str, resource: str, message: str
+) -> KmsSignEncryptError:
     principal = session.principal
     if principal is None:
         found = _DENIED_PRINCIPAL.search(message)

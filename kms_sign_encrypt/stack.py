@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demo.aws import AwsSession, translated
-from demo.errors import NotDeployedError, RegionMismatchError, UsageError
+from kms_sign_encrypt.aws import AwsSession, translated
+from kms_sign_encrypt.errors import NotDeployedError, RegionMismatchError, UsageError
 
 DEFAULT_STACK_NAME = "KmsSignEncryptStack"
 OUTPUT_NAMES = (

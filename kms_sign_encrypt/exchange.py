@@ -3,10 +3,10 @@
 Sending signs as SenderRole and encrypts to the receiver's key; receiving decrypts as
 ReceiverRole, verifies, and only then writes anything. Two formats, one module each:
 
-* ``envelope`` (docs/FORMAT.md, ``demo.envelope_transfer``): any size, recipient-bound,
+* ``envelope`` (docs/FORMAT.md, ``kms_sign_encrypt.envelope_transfer``): any size, recipient-bound,
   streamed; the default.
-* ``seed`` (``demo.seed_transfer``): the blog post's tar.gz + one RSA-OAEP Encrypt, at most
-  446 bytes.
+* ``seed`` (``kms_sign_encrypt.seed_transfer``): the blog post's tar.gz + one RSA-OAEP
+  Encrypt, at most 446 bytes.
 
 ``detect`` tells them apart by the first bytes (``envelope.sniff``), before any AWS call.
 The seed format binds no recipient (anyone holding a seed message signed by the sender can
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import envelope
-from demo import seed
-from demo.errors import SeedNotAcceptedError, UsageError, WrongFormatError
 from envelope.inputs import InputTypeError, open_regular
+from kms_sign_encrypt import seed
+from kms_sign_encrypt.errors import SeedNotAcceptedError, UsageError, WrongFormatError
 
 Format = Literal["envelope", "seed"]
 FORMATS: tuple[Format, ...] = ("envelope", "seed")

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import envelope
-from demo import audit, kms
-from demo.aws import AwsSession
-from demo.errors import (
+from envelope.format import read_header
+from kms_sign_encrypt import audit, kms
+from kms_sign_encrypt.aws import AwsSession
+from kms_sign_encrypt.errors import (
     AccessDeniedError,
     AuthenticationError,
     InputRefusedError,
@@ -25,12 +26,11 @@ from demo.errors import (
     UsageError,
     WrongFormatError,
 )
-from demo.exchange import Received, Sent, key_arn
-from demo.files import check_free, check_not_directory, writing_into
-from demo.progress import DirectoryWatcher, Progress
-from demo.public_key_cache import CachingVerifier, PublicKeyCache
-from demo.stack import Resources
-from envelope.format import read_header
+from kms_sign_encrypt.exchange import Received, Sent, key_arn
+from kms_sign_encrypt.files import check_free, check_not_directory, writing_into
+from kms_sign_encrypt.progress import DirectoryWatcher, Progress
+from kms_sign_encrypt.public_key_cache import CachingVerifier, PublicKeyCache
+from kms_sign_encrypt.stack import Resources
 
 PRIVATE_DIR_MODE = 0o700
 

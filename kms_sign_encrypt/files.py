@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from demo.errors import UsageError
 from envelope.inputs import InputTypeError, open_regular
+from kms_sign_encrypt.errors import UsageError
 
 OUTPUT_MODE = 0o600  # plaintexts are confidential; signatures and keys get the same default
 MAX_INPUT_BYTES_FOR_MEMORY = 64 * 1024 * 1024

@@ -1,0 +1,1 @@
+"""kms_sign_encrypt: sign and encrypt with AWS KMS asymmetric keys (docs/LIBRARY.md)."""
