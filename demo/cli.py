@@ -341,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(f"terminated by {exc}; no partial output was left behind")
         return 128 + exc.signum
     except KmsSignEncryptError as exc:
-        _error(str(exc))
+        _error(with_option_hint(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         _error("interrupted; no partial output was left behind")
@@ -354,6 +354,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json and result.document is not None:
         print(json.dumps(result.document, indent=2, sort_keys=False))
     return result.exit_code if result.exit_code is not None else EXIT_OK
+
+
+# The library names the caller's choice behind an error (``KmsSignEncryptError.setting``) in
+# neutral words; here, and only here, it becomes the option that makes that choice.
+OPTION_FOR_SETTING = {
+    "overwrite": "--force",
+    "profile": "--profile",
+    "region": "--region",
+    "max_attempts": "--max-attempts",
+    "stack": "--stack-name or --name-prefix",
+    "outputs_file": "--outputs-file",
+    "format": "--format",
+    "evidence_dir": "--evidence DIR or --no-evidence",
+    "limits": "--max-bytes, --max-files",
+    "signing_key": "--signing-key",
+    "encryption_key": "--encryption-key",
+    "recipient_public_key": "--recipient-public-key",
+    "sender_public_key": "--sender-public-key",
+    "window": "--since, --until",
+}
+
+
+def with_option_hint(error: KmsSignEncryptError) -> str:
+    """The library's message, with the option behind its ``setting`` (if any)."""
+    option = OPTION_FOR_SETTING.get(error.setting or "")
+    return f"{error} (option {option})" if option else str(error)
 
 
 def _error(message: str) -> None:

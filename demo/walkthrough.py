@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from demo import checks
-from demo.run_report import Reporter, RunReport, print_summary
+from demo.run_report import Reporter, RunReport, print_session_audit, print_summary
 from kms_sign_encrypt import audit, envelope_transfer, exchange, seed, seed_transfer
 from kms_sign_encrypt.access import matrix_from_live_policies
 from kms_sign_encrypt.aws import (
@@ -172,7 +172,7 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
     )
     print_summary(out, report)
     report.audit, problem = audit.session_audit(admin, resources, started, [sender, receiver])
-    audit.print_session_audit(out.say, report.audit, problem)
+    print_session_audit(out.say, report.audit, problem)
     return report
 
 

@@ -120,7 +120,9 @@ def lookup(
     """The cryptographic calls on ``keys`` (ARN -> generation) between ``since`` and ``until``,
     oldest first; with ``access_keys``, only those made with them (one party's sessions)."""
     if until is not None and since > until:
-        raise UsageError(f"--since {iso_time(since)} is after --until {iso_time(until)}")
+        raise UsageError(
+            f"the start {iso_time(since)} is after the end {iso_time(until)}", setting="window"
+        )
     wanted = set(access_keys) if access_keys is not None else None
     client = session.client("cloudtrail")
     entries: dict[str, AuditEntry] = {}
@@ -221,21 +223,6 @@ def session_audit(
         return None, str(exc)
 
 
-def print_session_audit(
-    say: Any, entries: Sequence[AuditEntry] | None, problem: str | None
-) -> None:
-    say("")
-    if entries is None:
-        say(f"Audit of this run unavailable: {problem}")
-        return
-    say(
-        "Audit of this run (CloudTrail LookupEvents; on AWS, events appear there 5 to 15 "
-        "minutes after the call: rerun `kms-sign-encrypt audit --since 1h` then):"
-    )
-    for line in table(entries):
-        say(f"  {line}")
-
-
 # -- evidence that can be matched with the trail ---------------------------------------------
 
 TRAIL_EVIDENCE_FILE = "kms-trail.json"
@@ -257,9 +244,9 @@ def trail_evidence(
         "sender_key": sender_key,
         "find_the_sign_event": {
             "how": "CloudTrail LookupEvents with ResourceName = sender_key between start and end; "
-            "keep eventName Sign by the sender's role session (kms-sign-encrypt audit --statement "
-            "statement.json does this); if the sender kept its Sign request ID (send --json, "
-            "kms_requests), it equals the event's requestID",
+            "keep eventName Sign by the sender's role session (the audit command, given "
+            "statement.json, does this); if the sender kept its Sign request ID (the send "
+            "result's kms_requests), it equals the event's requestID",
             "aws_cli": (
                 "aws cloudtrail lookup-events --lookup-attributes "
                 f"AttributeKey=ResourceName,AttributeValue={sender_key} "
@@ -290,7 +277,8 @@ def write_trail_evidence(evidence_dir: Path, document: Mapping[str, Any]) -> Pat
     except FileExistsError:
         raise UsageError(
             f"a received file is named {TRAIL_EVIDENCE_FILE}, the name of the trail evidence: "
-            "pass --no-evidence and keep the evidence by hand"
+            "receive without evidence and keep it by hand",
+            setting="evidence_dir",
         ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(document, out, indent=2, sort_keys=True)

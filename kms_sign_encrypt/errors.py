@@ -1,4 +1,9 @@
-"""Domain errors of the demo. The CLI turns each into one line and an exit code.
+"""The library's errors: every failure is a ``KmsSignEncryptError``. The CLI turns each into
+one line and an exit code.
+
+Messages name no command-line flags. An error about a caller's choice names it in
+``setting`` (a parameter-neutral word such as ``"overwrite"``, ``"region"``, ``"format"``); the
+CLI maps that to its own option.
 
 Two tiers, as in pyca/cryptography: misuse and environment problems get a precise message
 (what is wrong, the setting, the allowed range, the value received); anything that fails to
@@ -16,9 +21,13 @@ EXIT_EXPECTATION = 4  # `run` finished, but a least-privilege expectation failed
 
 
 class KmsSignEncryptError(Exception):
-    """Base of every error the CLI reports as one line."""
+    """Base of every error the library raises."""
 
     exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class NotDeployedError(KmsSignEncryptError):

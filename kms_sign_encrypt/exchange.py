@@ -11,7 +11,7 @@ ReceiverRole, verifies, and only then writes anything. Two formats, one module e
 ``detect`` tells them apart by the first bytes (``envelope.sniff``), before any AWS call.
 The seed format binds no recipient (anyone holding a seed message signed by the sender can
 re-encrypt it to any receiver), so it is read only when asked for: ``accept_seed=True``
-(``receive --format seed``); otherwise a seed-format file is refused as one.
+(``accept_seed=True``); otherwise a seed-format file is refused as one.
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ def key_arn(arn: str | None, option: str, alias: str) -> str:
     """The envelope names keys by ARN (it signs them); an alias alone is not enough."""
     if not arn:
         raise UsageError(
-            f"the envelope format names keys by ARN, but only {alias!r} is known: pass "
-            f"{option} with the key ARN, or --stack-name/--outputs-file"
+            f"the envelope format names keys by ARN, but only {alias!r} is known: give the key "
+            "ARN, or the stack or outputs file that has it",
+            setting=option,
         )
     return arn
 
@@ -135,6 +136,7 @@ def detect(source: Path, *, accept_seed: bool = False) -> Format:
         raise SeedNotAcceptedError(
             f"{source} is a seed-format message (a bare {seed.SEED_CIPHERTEXT_SIZE}-byte "
             "RSA-OAEP ciphertext), which binds no recipient and is not read by default: "
-            "pass --format seed if you expect one from this sender"
+            "accept the seed format explicitly if you expect one from this sender",
+            setting="format",
         )
     return kind

@@ -68,16 +68,18 @@ class StagedOutputs:
 
 
 def check_free(path: Path, *, force: bool) -> None:
-    """``path`` may become an output: a file that is new (or replaced, with --force)."""
+    """``path`` may become an output: a file that is new (or replaced, with overwrite)."""
     check_not_directory(path)
     if path.exists() and not force:
-        raise UsageError(f"output {path} already exists: remove it or pass --force")
+        raise UsageError(
+            f"output {path} already exists: remove it or allow replacing it", setting="overwrite"
+        )
     if not path.parent.is_dir():
         raise UsageError(f"output directory {path.parent} does not exist")
 
 
 def check_not_directory(path: Path) -> None:
-    """An output names a file; --force replaces files, never a directory."""
+    """An output names a file; overwriting replaces files, never a directory."""
     if path.is_dir():
         raise UsageError(f"output {path} is a directory: name a file (or a new path) instead")
 

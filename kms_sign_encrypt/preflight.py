@@ -86,7 +86,7 @@ def load_template(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(
-            f"template {path} not found: run `npx cdk synth` first, or pass --template"
+            f"template {path} not found: run `npx cdk synth` first, or name the template"
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read template {path}: {exc}") from None
@@ -130,7 +130,8 @@ def check_exports(target: Target, environ: Mapping[str, str]) -> Check:
         return _fail(
             name,
             f"local-endpoint exports are set ({', '.join(left)}): the deploy would not reach "
-            f"AWS; `unset {' '.join(v.split('=')[0] for v in left)}` (or pass --local)",
+            f"AWS; `unset {' '.join(v.split('=')[0] for v in left)}` "
+            "(or run the checks for the local endpoint)",
         )
     return _pass(name, "no local-endpoint exports: the target is AWS")
 
@@ -139,7 +140,7 @@ def check_region(session: AwsSession, environ: Mapping[str, str]) -> Check:
     name = "region"
     region = session.region
     if not region:
-        return _fail(name, "no region: pass --region or export AWS_REGION")
+        return _fail(name, "no region: name a region or export AWS_REGION")
     others = {
         variable: environ[variable]
         for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION")

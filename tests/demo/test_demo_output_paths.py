@@ -165,8 +165,9 @@ def test_the_signing_key_pem_given_as_recipient_key_names_the_option_and_the_rig
         str(work / "signing-key.pem"),
     )
     assert code == EXIT_USAGE
-    assert line.startswith("--recipient-public-key: encryption key must be RSA")
-    assert line.endswith("; pass the encryption-key.pem that public-keys writes")
+    assert line.startswith("encryption key must be RSA")
+    assert line.endswith("(option --recipient-public-key)")
+    assert "; use the encryption-key.pem that the public keys export writes" in line
     assert not (work / "m.enc").exists()
 
 
@@ -187,8 +188,9 @@ def test_the_encryption_key_pem_given_as_sender_key_names_the_option_and_the_rig
         str(work / "encryption-key.pem"),
     )
     assert code == EXIT_USAGE
-    assert line.startswith("--sender-public-key: signing key must be ECC_NIST_P521")
-    assert line.endswith("; pass the signing-key.pem that public-keys writes")
+    assert line.startswith("signing key must be ECC_NIST_P521")
+    assert line.endswith("(option --sender-public-key)")
+    assert "; use the signing-key.pem that the public keys export writes" in line
     assert list((work / "inbox").iterdir()) == []
 
 

@@ -58,7 +58,7 @@ def test_without_staging_a_failure_would_leave_a_partial_file(tmp_path: Path) ->
 def test_existing_outputs_are_kept_unless_forced(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(b"old")
     with (
-        pytest.raises(UsageError, match="already exists: remove it or pass --force"),
+        pytest.raises(UsageError, match="already exists: remove it or allow replacing it"),
         staged_outputs() as outputs,
     ):
         outputs.write(tmp_path / "a", b"new")

@@ -60,8 +60,8 @@ def test_a_seed_file_without_the_opt_in_is_refused_and_writes_nothing(
     assert code == EXIT_REFUSED
     assert one_line(err) == (
         f"{seed_file} is a seed-format message (a bare 512-byte RSA-OAEP ciphertext), which "
-        "binds no recipient and is not read by default: pass --format seed if you expect one "
-        "from this sender"
+        "binds no recipient and is not read by default: accept the seed format explicitly if you "
+        "expect one from this sender (option --format)"
     )
     assert listing(work / "out") == []
     assert capsys.readouterr().out == ""
@@ -335,7 +335,7 @@ def test_max_files_and_max_bytes_refuse_and_leave_nothing(
     assert code == EXIT_REFUSED
     assert one_line(err) == (
         "refused: the envelope holds more than 1 files, the limit for one receive "
-        "(see --max-bytes, --max-files)"
+        "(option --max-bytes, --max-files)"
     )
     code, err = cli(
         capsys, "receive", str(work / "two.enc"), "-o", str(work / "out"), "--max-bytes", "400000"

@@ -64,7 +64,7 @@ def test_a_message_too_large_for_one_rsa_oaep_encrypt_is_refused_naming_the_limi
         seed.check_fits(seed.bundle(incompressible, SIGNATURE))
     message = str(caught.value)
     assert "at most 446 bytes" in message
-    assert "--format envelope" in message
+    assert "use the envelope format" in message
     assert caught.value.size > seed.SEED_PLAINTEXT_LIMIT
 
 
