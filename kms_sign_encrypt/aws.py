@@ -205,7 +205,7 @@ def open_caller_session(
 ) -> AwsSession:
     """The caller's own session from the standard credential chain, profile and region.
 
-    Region: ``--region``, else ``AWS_REGION`` (which the AWS CLI v2 and the other SDKs read
+    Region: ``region``, else ``AWS_REGION`` (which the AWS CLI v2 and the other SDKs read
     but botocore does not), else botocore's own ``AWS_DEFAULT_REGION`` and profile.
     """
     region = region or os.environ.get("AWS_REGION") or None
