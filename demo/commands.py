@@ -57,13 +57,13 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
 
 def _resource_options(args: argparse.Namespace) -> ResourceOptions:
     return ResourceOptions(
-        stack_name=args.stack_name,
-        name_prefix=args.name_prefix,
-        outputs_file=args.outputs_file,
-        encryption_key=args.encryption_key,
-        signing_key=args.signing_key,
-        sender_role_arn=args.sender_role_arn,
-        receiver_role_arn=args.receiver_role_arn,
+        stack_name=getattr(args, "stack_name", None),
+        name_prefix=getattr(args, "name_prefix", None),
+        outputs_file=getattr(args, "outputs_file", None),
+        encryption_key=getattr(args, "encryption_key", None),
+        signing_key=getattr(args, "signing_key", None),
+        sender_role_arn=getattr(args, "sender_role_arn", None),
+        receiver_role_arn=getattr(args, "receiver_role_arn", None),
     )
 
 

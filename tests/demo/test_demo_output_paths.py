@@ -37,7 +37,8 @@ NO_AWS = (
 
 
 def error_line(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = main([*args, *NO_AWS])
+    no_aws = NO_AWS[2:] if args[0] == "verify" else NO_AWS  # verify has no --encryption-key
+    code = main([*args, *no_aws])
     err = capsys.readouterr().err
     assert err.startswith(PREFIX), err
     assert err.count("\n") == 1, err
