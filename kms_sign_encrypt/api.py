@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ class ReceiveResult:
 def _wrap(session: boto3.Session, party: str, settings: ClientSettings) -> AwsSession:
     if not session.region_name:
         raise CredentialsError(
-            "the boto3 session has no region: create it with region_name or set AWS_REGION",
+            "the boto3 session has no region: create it with region_name, or set "
+            "AWS_DEFAULT_REGION (boto3 does not read AWS_REGION)",
             setting="region",
         )
     metrics = CallMetrics()
@@ -148,26 +150,29 @@ class _Party:
         settings: ClientSettings | None = None,
     ) -> None:
         self.deployment = deployment
-        self._session = session
         self._assume_role = assume_role
         self._external_id = external_id
-        self._settings = settings or ClientSettings()
+        # The call counters are attached to the session once, here; each operation reports
+        # the calls it added. One party object serves one thread at a time.
+        self._caller = _wrap(session, self._party, settings or ClientSettings())
 
     def _role_arn(self) -> str:
         raise NotImplementedError
 
-    def _open(self) -> AwsSession:
-        """A fresh session for one operation: its own call counts, its role just assumed."""
-        caller = _wrap(self._session, self._party, self._settings)
+    def _open(self) -> tuple[AwsSession, Counter[str]]:
+        """The session for one operation (its role just assumed, so a long-running service
+        never holds expired credentials), and the call counts before it."""
+        before = Counter(self._caller.metrics.calls)
         if not self._assume_role:
-            return caller
-        return assume_role(
-            caller, self._role_arn(), party=self._party, external_id=self._external_id
+            return self._caller, before
+        session = assume_role(
+            self._caller, self._role_arn(), party=self._party, external_id=self._external_id
         )
+        return session, before
 
 
-def _calls(session: AwsSession) -> dict[str, int]:
-    return dict(sorted(session.metrics.calls.items()))
+def _calls(session: AwsSession, before: Counter[str]) -> dict[str, int]:
+    return dict(sorted((session.metrics.calls - before).items()))
 
 
 @contextmanager
@@ -205,7 +210,7 @@ class Sender(_Party):
     ) -> SendResult:
         """Seal ``inputs`` into the envelope ``output``: 1 KMS Sign and 1 KMS Encrypt (0
         Encrypt with ``recipient_public_key``, the encryption key's PEM: offline wrap)."""
-        session = self._open()
+        session, before = self._open()
         sent = envelope_transfer.send_envelope(
             session,
             self.deployment.resources(),
@@ -221,7 +226,7 @@ class Sender(_Party):
             encryption_key_arn=self.deployment.encryption_key_arn,
             signing_key_arn=self.deployment.signing_key_arn,
             principal=session.principal,
-            calls=_calls(session),
+            calls=_calls(session, before),
         )
 
     def send_stream(
@@ -273,7 +278,7 @@ class Receiver(_Party):
 
         Tampering of any kind raises one ``AuthenticationError`` and leaves nothing behind.
         """
-        session = self._open()
+        session, before = self._open()
         received = envelope_transfer.receive_envelope(
             session,
             self.deployment.resources(),
@@ -293,7 +298,7 @@ class Receiver(_Party):
             sender_key_arn=received.sender_key_id,
             evidence=received.evidence,
             principal=session.principal,
-            calls=_calls(session),
+            calls=_calls(session, before),
         )
 
     def receive_stream(

@@ -115,6 +115,9 @@ def test_a_stream_goes_through_send_stream_and_receive_stream(
     assert received.files == (inbox / "report.bin",)
     assert (inbox / "report.bin").read_bytes() == body
     assert received.kms_calls == 2
+    again = sender.send_stream(io.BytesIO(b"again\n"), "again.txt", io.BytesIO())
+    assert again.calls["kms:Sign"] == 1  # each result counts its own calls only
+    assert again.calls["sts:AssumeRole"] == 1
 
 
 @pytest.mark.usefixtures("workload_env")
