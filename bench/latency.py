@@ -31,8 +31,8 @@ from typing import Any
 
 import envelope
 from bench.keys import load_keys
-from demo import aws, kms
-from demo.public_key_cache import CachingVerifier, PublicKeyCache
+from kms_sign_encrypt import aws, kms
+from kms_sign_encrypt.public_key_cache import CachingVerifier, PublicKeyCache
 from local_endpoint import LocalEndpoint
 
 SEND_TARGET = 1.3

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from demo import kms
-from demo.aws import AwsSession, assume_role
-from demo.errors import AccessDeniedError, AuthenticationError, DemoError
-from demo.stack import Resources
+from kms_sign_encrypt import kms
+from kms_sign_encrypt.aws import AwsSession, assume_role
+from kms_sign_encrypt.errors import AccessDeniedError, AuthenticationError, KmsSignEncryptError
+from kms_sign_encrypt.stack import Resources
 
 Probe = Callable[[], object]
 
@@ -39,7 +39,7 @@ def expect_denied(expectation: str, probe: Probe) -> CheckResult:
         probe()
     except AccessDeniedError as exc:
         return CheckResult(expectation, f"denied ({exc.action})", True)
-    except DemoError as exc:
+    except KmsSignEncryptError as exc:
         return CheckResult(expectation, f"unexpected error: {exc}", False)
     return CheckResult(expectation, "ALLOWED", False)
 
@@ -50,7 +50,7 @@ def expect_unauthenticated(expectation: str, probe: Callable[[], bool | object])
         answer = probe()
     except AuthenticationError:
         return CheckResult(expectation, "refused (cannot be authenticated)", True)
-    except DemoError as exc:
+    except KmsSignEncryptError as exc:
         return CheckResult(expectation, f"unexpected error: {exc}", False)
     if answer is False:
         return CheckResult(expectation, "refused (signature invalid)", True)

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import envelope
-from demo import audit, commands, preflight
-from demo.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
-from demo.errors import EXIT_ERROR, EXIT_OK, DemoError
-from demo.exchange import FORMATS
-from demo.stack import DEFAULT_STACK_NAME
+from demo import commands, operator_commands
+from kms_sign_encrypt.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
+from kms_sign_encrypt.errors import EXIT_ERROR, EXIT_OK, KmsSignEncryptError
+from kms_sign_encrypt.exchange import FORMATS
+from kms_sign_encrypt.stack import DEFAULT_STACK_NAME
 
 PROG = "kms-sign-encrypt"
 DEBUG_VARIABLE = "KMS_SIGN_ENCRYPT_DEBUG"
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `cmd | head`
 TERMINATING_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
@@ -130,36 +131,46 @@ def _stack_options() -> argparse.ArgumentParser:
     return parent
 
 
-def _key_options() -> argparse.ArgumentParser:
+def _key_options(*keys: str) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("keys (default: the stack outputs)")
-    group.add_argument("--encryption-key", help="encryption key ARN or alias/NAME")
-    group.add_argument("--signing-key", help="signing key ARN or alias/NAME")
+    if "encryption" in keys:
+        group.add_argument("--encryption-key", help="encryption key ARN or alias/NAME")
+    if "signing" in keys:
+        group.add_argument("--signing-key", help="signing key ARN or alias/NAME")
     return parent
 
 
 SENDER_PROFILE_VARIABLE = "KMS_SIGN_ENCRYPT_SENDER_PROFILE"
 RECEIVER_PROFILE_VARIABLE = "KMS_SIGN_ENCRYPT_RECEIVER_PROFILE"
+BOTH = ("sender", "receiver")
 
 
-def _role_options() -> argparse.ArgumentParser:
+def _role_options(*parties: str, workloads: bool = True) -> argparse.ArgumentParser:
+    """The role ARNs of ``parties``; with ``workloads``, how each party gets its role."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("roles (default: the stack outputs)")
-    group.add_argument("--sender-role-arn", help="role that signs and encrypts")
-    group.add_argument("--receiver-role-arn", help="role that decrypts and verifies")
+    if "sender" in parties:
+        group.add_argument("--sender-role-arn", help="role that signs and encrypts")
+    if "receiver" in parties:
+        group.add_argument("--receiver-role-arn", help="role that decrypts and verifies")
+    if not workloads:
+        return parent
     group.add_argument("--external-id", help="sts:ExternalId, if the roles' trust requires one")
-    group.add_argument(
-        "--sender-profile",
-        default=os.environ.get(SENDER_PROFILE_VARIABLE) or None,
-        help="AWS profile of the sender workload, which assumes SenderRole (default: "
-        f"${SENDER_PROFILE_VARIABLE}, else the calling credentials)",
-    )
-    group.add_argument(
-        "--receiver-profile",
-        default=os.environ.get(RECEIVER_PROFILE_VARIABLE) or None,
-        help="AWS profile of the receiver workload, which assumes ReceiverRole (default: "
-        f"${RECEIVER_PROFILE_VARIABLE}, else the calling credentials)",
-    )
+    if "sender" in parties:
+        group.add_argument(
+            "--sender-profile",
+            default=os.environ.get(SENDER_PROFILE_VARIABLE) or None,
+            help="AWS profile of the sender workload, which assumes SenderRole (default: "
+            f"${SENDER_PROFILE_VARIABLE}, else the calling credentials)",
+        )
+    if "receiver" in parties:
+        group.add_argument(
+            "--receiver-profile",
+            default=os.environ.get(RECEIVER_PROFILE_VARIABLE) or None,
+            help="AWS profile of the receiver workload, which assumes ReceiverRole (default: "
+            f"${RECEIVER_PROFILE_VARIABLE}, else the calling credentials)",
+        )
     group.add_argument(
         "--no-assume-role",
         action="store_true",
@@ -168,24 +179,23 @@ def _role_options() -> argparse.ArgumentParser:
     return parent
 
 
-def _output_options() -> argparse.ArgumentParser:
+def _output_options(*, force: bool = True, progress: bool = True) -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("output")
     group.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    group.add_argument("--force", action="store_true", help="replace existing output files")
-    group.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+    if force:
+        group.add_argument("--force", action="store_true", help="replace existing output files")
+    if progress:
+        group.add_argument(
+            "--no-progress", action="store_true", help="no progress display on stderr"
+        )
     return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    aws, stack, keys, roles, output = (
-        _aws_options(),
-        _stack_options(),
-        _key_options(),
-        _role_options(),
-        _output_options(),
-    )
-    everything = [aws, stack, keys, roles, output]
+    # Each command gets only the options it reads.
+    aws, stack = _aws_options(), _stack_options()
+    both_keys = _key_options("encryption", "signing")
     parser = _Parser(
         prog=PROG,
         description="Sign and encrypt with AWS KMS asymmetric keys: the seed's sender and "
@@ -196,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        parents=everything,
+        parents=[aws, stack, both_keys, _role_options(*BOTH), _output_options(progress=False)],
         help="the whole walkthrough, with least-privilege checks and a summary",
         description="Find the stack, sign as SenderRole (assumed by the sender workload), "
         "encrypt, decrypt and verify as ReceiverRole (assumed by the receiver workload), check "
@@ -209,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     send = sub.add_parser(
         "send",
-        parents=everything,
+        parents=[aws, stack, both_keys, _role_options("sender"), _output_options()],
         help="sign and encrypt files as SenderRole",
         description="Sign and encrypt INPUT (several files: envelope format only) into "
         "OUTPUT as SenderRole.",
@@ -226,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     receive = sub.add_parser(
         "receive",
-        parents=everything,
+        parents=[aws, stack, both_keys, _role_options("receiver"), _output_options()],
         help="decrypt and verify a file as ReceiverRole (envelope; seed with --format seed)",
         description="Decrypt and verify INPUT (a regular file) as ReceiverRole; write the "
         "verified files into OUT_DIR only after everything verified. A seed-format file is "
@@ -272,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     public = sub.add_parser(
         "public-keys",
-        parents=everything,
+        parents=[aws, stack, both_keys, _role_options(*BOTH), _output_options(progress=False)],
         help="export both public keys as PEM (GetPublicKey)",
         description="Export the public keys with KMS GetPublicKey: the encryption key as "
         "SenderRole, the signing key as ReceiverRole (what the key policies allow).",
@@ -282,7 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser(
         "verify",
-        parents=everything,
+        parents=[
+            aws,
+            stack,
+            _key_options("signing"),
+            _role_options("receiver"),
+            _output_options(force=False),
+        ],
         help="check a signature, with KMS Verify or --offline with a PEM key",
         description="Check SIGNATURE over FILE (ECDSA_SHA_512). --offline needs no AWS and "
         "agrees with `openssl dgst -sha512 -verify KEY -signature SIGNATURE FILE`.",
@@ -295,7 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     access = sub.add_parser(
         "access",
-        parents=everything,
+        parents=[
+            aws,
+            stack,
+            both_keys,
+            _role_options(*BOTH, workloads=False),
+            _output_options(force=False, progress=False),
+        ],
         help="the access matrix: who may do what with each key",
         description="Build the access matrix from the deployed key policies (GetKeyPolicy, "
         "as the calling administrator) or from a synthesized template (--template), and the "
@@ -313,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     preflight_parser = sub.add_parser(
         "preflight",
-        parents=[aws, stack, output],
+        parents=[aws, stack, _output_options(force=False, progress=False)],
         help="read-only checks before a deploy to this account and region",
         description="Check, without changing anything, that `cdk deploy` of the synthesized "
         "template can succeed here: bootstrap, free names, permissions, principals, key-policy "
@@ -325,8 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     preflight_parser.add_argument(
         "--local", action="store_true", help="the target is the local endpoint, not AWS"
     )
-    preflight_parser.set_defaults(handler=preflight.preflight_command)
-    audit.add_parser(sub, [aws, stack, keys, output])
+    preflight_parser.set_defaults(handler=operator_commands.preflight_command)
+    operator_commands.add_audit_parser(
+        sub, [aws, stack, both_keys, _output_options(force=False, progress=False)]
+    )
     return parser
 
 
@@ -340,9 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as exc:
         _error(f"terminated by {exc}; no partial output was left behind")
         return 128 + exc.signum
-    except DemoError as exc:
-        _error(str(exc))
+    except KmsSignEncryptError as exc:
+        _error(with_option_hint(exc))
         return exc.exit_code
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         _error("interrupted; no partial output was left behind")
         return EXIT_INTERRUPTED
@@ -351,9 +377,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _error(f"internal error ({type(exc).__name__}: {exc}); set {DEBUG_VARIABLE}=1 for details")
         return EXIT_ERROR
-    if args.json and result.document is not None:
-        print(json.dumps(result.document, indent=2, sort_keys=False))
+    try:
+        if args.json and result.document is not None:
+            print(json.dumps(result.document, indent=2, sort_keys=False))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
     return result.exit_code if result.exit_code is not None else EXIT_OK
+
+
+def _reader_gone() -> int:
+    """stdout's reader left (``... | head``): end quietly, as a SIGPIPE'd program does.
+    stdout goes to /dev/null so that the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
+# The library names the caller's choice behind an error (``KmsSignEncryptError.setting``) in
+# neutral words; here, and only here, it becomes the option that makes that choice.
+OPTION_FOR_SETTING = {
+    "overwrite": "--force",
+    "profile": "--profile",
+    "region": "--region",
+    "max_attempts": "--max-attempts",
+    "stack": "--stack-name or --name-prefix",
+    "outputs_file": "--outputs-file",
+    "format": "--format",
+    "evidence_dir": "--evidence DIR or --no-evidence",
+    "limits": "--max-bytes, --max-files",
+    "signing_key": "--signing-key",
+    "encryption_key": "--encryption-key",
+    "recipient_public_key": "--recipient-public-key",
+    "sender_public_key": "--sender-public-key",
+    "window": "--since, --until",
+}
+
+
+def with_option_hint(error: KmsSignEncryptError) -> str:
+    """The library's message, with the option behind its ``setting`` (if any)."""
+    option = OPTION_FOR_SETTING.get(error.setting or "")
+    return f"{error} (option {option})" if option else str(error)
 
 
 def _error(message: str) -> None:

@@ -1,7 +1,7 @@
 """One handler per command: turn parsed options into library calls and a printable result.
 
 Handlers print human-readable lines to stdout (unless ``--json``) and return a ``Result``
-whose ``document`` the CLI prints as JSON when asked. Errors propagate as ``DemoError``.
+whose ``document`` the CLI prints as JSON when asked. Errors propagate as ``KmsSignEncryptError``.
 """
 
 from __future__ import annotations
@@ -13,20 +13,26 @@ from pathlib import Path
 from typing import Any
 
 import envelope
-from demo import access, envelope_transfer, exchange, kms, offline, seed_transfer, walkthrough
-from demo.aws import (
+from demo import walkthrough
+from envelope.keys import MAX_SIGNED_MESSAGE
+from kms_sign_encrypt import access, envelope_transfer, exchange, kms, offline, seed_transfer
+from kms_sign_encrypt.aws import (
     AwsSession,
     CallMetrics,
     ClientSettings,
     assume_role,
     open_caller_session,
 )
-from demo.errors import EXIT_EXPECTATION, AuthenticationError, UsageError, WrongFormatError
-from demo.files import read_input, staged_outputs
-from demo.progress import Progress
-from demo.public_key_cache import PublicKeyCache
-from demo.stack import ALL_FIELDS, ResourceOptions, Resources, discover
-from envelope.keys import MAX_SIGNED_MESSAGE
+from kms_sign_encrypt.errors import (
+    EXIT_EXPECTATION,
+    AuthenticationError,
+    UsageError,
+    WrongFormatError,
+)
+from kms_sign_encrypt.files import read_input, staged_outputs
+from kms_sign_encrypt.progress import Progress
+from kms_sign_encrypt.public_key_cache import PublicKeyCache
+from kms_sign_encrypt.stack import ALL_FIELDS, ResourceOptions, Resources, discover
 
 DEFAULT_FORMAT: exchange.Format = "envelope"
 MAX_PEM_BYTES = 64 * 1024
@@ -51,13 +57,13 @@ def _settings(args: argparse.Namespace) -> ClientSettings:
 
 def _resource_options(args: argparse.Namespace) -> ResourceOptions:
     return ResourceOptions(
-        stack_name=args.stack_name,
-        name_prefix=args.name_prefix,
-        outputs_file=args.outputs_file,
-        encryption_key=args.encryption_key,
-        signing_key=args.signing_key,
-        sender_role_arn=args.sender_role_arn,
-        receiver_role_arn=args.receiver_role_arn,
+        stack_name=getattr(args, "stack_name", None),
+        name_prefix=getattr(args, "name_prefix", None),
+        outputs_file=getattr(args, "outputs_file", None),
+        encryption_key=getattr(args, "encryption_key", None),
+        signing_key=getattr(args, "signing_key", None),
+        sender_role_arn=getattr(args, "sender_role_arn", None),
+        receiver_role_arn=getattr(args, "receiver_role_arn", None),
     )
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from demo.access import AccessMatrix
-from demo.aws import CallMetrics
 from demo.checks import CheckResult
+from kms_sign_encrypt import audit
+from kms_sign_encrypt.access import AccessMatrix
+from kms_sign_encrypt.aws import CallMetrics
 
 
 @dataclass
@@ -77,7 +78,7 @@ class RunReport:
     bytes_out: int
     message: str
     matrix: AccessMatrix | None
-    audit: list[Any] | None = None  # demo.audit.AuditEntry: this run's calls in CloudTrail
+    audit: list[Any] | None = None  # AuditEntry: this run's calls in CloudTrail
 
     @property
     def passed(self) -> bool:
@@ -131,3 +132,18 @@ def print_summary(out: Reporter, report: RunReport) -> None:
     out.say("")
     verdict = "all expectations met" if report.passed else "EXPECTATIONS FAILED"
     out.say(f"Checks: {passed}/{len(report.checks)} passed: {verdict}")
+
+
+def print_session_audit(
+    say: Any, entries: Sequence[audit.AuditEntry] | None, problem: str | None
+) -> None:
+    say("")
+    if entries is None:
+        say(f"Audit of this run unavailable: {problem}")
+        return
+    say(
+        "Audit of this run (CloudTrail LookupEvents; on AWS, events appear there 5 to 15 "
+        "minutes after the call: rerun `kms-sign-encrypt audit --since 1h` then):"
+    )
+    for line in audit.table(entries):
+        say(f"  {line}")

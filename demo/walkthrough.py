@@ -20,19 +20,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from demo import audit, checks, envelope_transfer, exchange, seed, seed_transfer
-from demo.access import matrix_from_live_policies
-from demo.aws import (
+from demo import checks
+from demo.run_report import Reporter, RunReport, print_session_audit, print_summary
+from kms_sign_encrypt import audit, envelope_transfer, exchange, seed, seed_transfer
+from kms_sign_encrypt.access import matrix_from_live_policies
+from kms_sign_encrypt.aws import (
     AwsSession,
     CallMetrics,
     ClientSettings,
     assume_role,
     open_caller_session,
 )
-from demo.errors import AuthenticationError, UsageError
-from demo.files import staged_outputs
-from demo.run_report import Reporter, RunReport, print_summary
-from demo.stack import ResourceOptions, Resources, discover
+from kms_sign_encrypt.errors import AuthenticationError, UsageError
+from kms_sign_encrypt.files import staged_outputs
+from kms_sign_encrypt.stack import ResourceOptions, Resources, discover
 
 SAMPLE_MESSAGE = {
     "message": "The Magic Words are Squeamish Ossifrage",
@@ -171,7 +172,7 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
     )
     print_summary(out, report)
     report.audit, problem = audit.session_audit(admin, resources, started, [sender, receiver])
-    audit.print_session_audit(out.say, report.audit, problem)
+    print_session_audit(out.say, report.audit, problem)
     return report
 
 

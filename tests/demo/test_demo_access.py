@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from demo.access import AccessMatrix
 from demo.cli import main
-from demo.errors import UsageError
+from kms_sign_encrypt.access import AccessMatrix
+from kms_sign_encrypt.errors import UsageError
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from demo import audit
 from demo.cli import main
-from demo.errors import EXIT_USAGE, UsageError
+from kms_sign_encrypt import audit
+from kms_sign_encrypt.errors import EXIT_USAGE, UsageError
 
 AWS_CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "aws"
 SENDER_SESSION = "assumed-role/SenderRole/kms-sign-encrypt-demo-sender"
@@ -136,7 +136,7 @@ def test_audit_window_in_the_future_is_empty(run_report, capsys) -> None:
     ("arguments", "says"),
     [
         (["--since", "yesterday"], "--since 'yesterday' is not a time"),
-        (["--since", "1h", "--until", "2h"], "is after --until"),
+        (["--since", "1h", "--until", "2h"], "is after the end"),
         (["--since", "100d"], "more than 90 days ago"),
     ],
 )

@@ -14,8 +14,8 @@ import botocore.exceptions
 import pytest
 from demo_testkit import aws_error
 
-from demo import aws, kms
-from demo.errors import (
+from kms_sign_encrypt import aws, kms
+from kms_sign_encrypt.errors import (
     AccessDeniedError,
     AuthenticationError,
     AwsServiceError,
@@ -58,7 +58,8 @@ def test_throttling_is_retried_a_bounded_number_of_times_then_one_clear_error(
     message = str(caught.value)
     assert "kms:Encrypt was throttled (ThrottlingException)" in message
     assert "after 3 attempts" in message
-    assert "--max-attempts" in message
+    assert "allow more attempts" in message
+    assert caught.value.setting == "max_attempts"
 
 
 @pytest.mark.usefixtures("fake_aws_env")
@@ -193,7 +194,7 @@ def test_no_region_is_a_credentials_error(
     fake_aws_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_REGION")
-    with pytest.raises(CredentialsError, match="no AWS region configured: pass --region"):
+    with pytest.raises(CredentialsError, match="no AWS region configured: name a region"):
         session()
 
 
@@ -201,7 +202,7 @@ def test_a_malformed_region_says_what_to_pass(
     fake_aws_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "us east 1")
-    with pytest.raises(CredentialsError, match=r"^'us east 1' is not an AWS region name: pass"):
+    with pytest.raises(CredentialsError, match=r"^'us east 1' is not an AWS region name: name"):
         kms.encrypt(session(), KEY, b"k")
 
 

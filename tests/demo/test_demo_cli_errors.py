@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from demo import envelope_transfer, kms, seed, seed_transfer
-from demo.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from demo.cli import main
-from demo.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE
+from kms_sign_encrypt import envelope_transfer, kms, seed, seed_transfer
+from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
+from kms_sign_encrypt.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE
 
 PREFIX = "kms-sign-encrypt: error: "
 MESSAGE = b'{"message": "The Magic Words are Squeamish Ossifrage", "sender": "Sender Principal"}\n'
@@ -74,7 +74,7 @@ def test_missing_credentials(work: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_missing_region(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = cli(capsys, "send", str(work / "message.json"), "-o", str(work / "m.enc"))
     assert code == EXIT_ERROR
-    assert one_line(err).startswith("no AWS region configured: pass --region")
+    assert one_line(err).startswith("no AWS region configured: name a region")
 
 
 def test_wrong_region_with_an_outputs_file(
@@ -94,7 +94,7 @@ def test_wrong_region_with_an_outputs_file(
     assert code == EXIT_ERROR
     assert one_line(err) == (
         "wrong region: the keys are in us-east-1 but the session uses eu-west-1; "
-        "pass --region us-east-1"
+        "use region us-east-1 (option --region)"
     )
     assert not (work / "m.enc").exists()
 
@@ -126,7 +126,7 @@ def test_stack_not_found(
     assert code == EXIT_ERROR
     assert one_line(err) == (
         "stack 'NotDeployed' not found in region us-east-1: deploy it first (cdk deploy), or "
-        "pass --stack-name, --region or --outputs-file"
+        "name another stack, region or outputs file (option --stack-name or --name-prefix)"
     )
     assert not (work / "m.enc").exists()
     code, err = cli(capsys, "run", "--stack-name", "NotDeployed")
@@ -338,7 +338,7 @@ def test_oversized_message_for_the_seed_format(
     line = one_line(err)
     assert line.startswith("the seed format holds at most 446 bytes of tar.gz")
     assert what in line
-    assert line.endswith("use --format envelope, which handles any size")
+    assert line.endswith("use the envelope format, which handles any size (option --format)")
     assert not (work / "m.enc").exists()
 
 
@@ -369,7 +369,7 @@ def test_an_existing_output_is_kept(
     (work / "out" / "message.json").write_bytes(b"keep me")
     code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"))
     assert code == EXIT_USAGE
-    assert "already exists: remove it or pass --force" in one_line(err)
+    assert "already exists: remove it or allow replacing it (option --force)" in one_line(err)
     assert (work / "out" / "message.json").read_bytes() == b"keep me"
     assert listing(work / "out") == ["message.json"]
 

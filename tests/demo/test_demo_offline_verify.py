@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from demo.cli import main
-from demo.errors import EXIT_REFUSED, EXIT_USAGE
+from kms_sign_encrypt.errors import EXIT_REFUSED, EXIT_USAGE
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command")

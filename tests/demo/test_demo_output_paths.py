@@ -16,11 +16,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from demo import envelope_transfer, kms, offline
 from demo.cli import EXIT_INTERRUPTED, main
-from demo.errors import EXIT_USAGE, UsageError
-from demo.files import staged_outputs
 from envelope import MAGIC
+from kms_sign_encrypt import envelope_transfer, kms, offline
+from kms_sign_encrypt.errors import EXIT_USAGE, UsageError
+from kms_sign_encrypt.files import staged_outputs
 
 PREFIX = "kms-sign-encrypt: error: "
 ENCRYPTION_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -37,7 +37,8 @@ NO_AWS = (
 
 
 def error_line(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    code = main([*args, *NO_AWS])
+    no_aws = NO_AWS[2:] if args[0] == "verify" else NO_AWS  # verify has no --encryption-key
+    code = main([*args, *no_aws])
     err = capsys.readouterr().err
     assert err.startswith(PREFIX), err
     assert err.count("\n") == 1, err
@@ -165,8 +166,9 @@ def test_the_signing_key_pem_given_as_recipient_key_names_the_option_and_the_rig
         str(work / "signing-key.pem"),
     )
     assert code == EXIT_USAGE
-    assert line.startswith("--recipient-public-key: encryption key must be RSA")
-    assert line.endswith("; pass the encryption-key.pem that public-keys writes")
+    assert line.startswith("encryption key must be RSA")
+    assert line.endswith("(option --recipient-public-key)")
+    assert "; use the encryption-key.pem that the public keys export writes" in line
     assert not (work / "m.enc").exists()
 
 
@@ -187,8 +189,9 @@ def test_the_encryption_key_pem_given_as_sender_key_names_the_option_and_the_rig
         str(work / "encryption-key.pem"),
     )
     assert code == EXIT_USAGE
-    assert line.startswith("--sender-public-key: signing key must be ECC_NIST_P521")
-    assert line.endswith("; pass the signing-key.pem that public-keys writes")
+    assert line.startswith("signing key must be ECC_NIST_P521")
+    assert line.endswith("(option --sender-public-key)")
+    assert "; use the signing-key.pem that the public keys export writes" in line
     assert list((work / "inbox").iterdir()) == []
 
 

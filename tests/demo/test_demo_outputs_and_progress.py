@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from demo.errors import UsageError
-from demo.files import StagedOutputs, read_input, staged_outputs
-from demo.progress import Progress
+from kms_sign_encrypt.errors import UsageError
+from kms_sign_encrypt.files import StagedOutputs, read_input, staged_outputs
+from kms_sign_encrypt.progress import Progress
 
 
 def test_outputs_appear_only_when_the_block_succeeds(tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_without_staging_a_failure_would_leave_a_partial_file(tmp_path: Path) ->
 def test_existing_outputs_are_kept_unless_forced(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(b"old")
     with (
-        pytest.raises(UsageError, match="already exists: remove it or pass --force"),
+        pytest.raises(UsageError, match="already exists: remove it or allow replacing it"),
         staged_outputs() as outputs,
     ):
         outputs.write(tmp_path / "a", b"new")

@@ -23,10 +23,10 @@ from test_envelope_corpus import ABSURD_INNER
 from test_envelope_statement_bounds import HOSTILE
 
 import envelope
-from demo import kms
-from demo.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from demo.cli import main
-from demo.errors import EXIT_REFUSED
+from kms_sign_encrypt import kms
+from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
+from kms_sign_encrypt.errors import EXIT_REFUSED
 
 pytestmark = pytest.mark.integration
 

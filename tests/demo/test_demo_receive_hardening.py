@@ -26,10 +26,10 @@ from test_demo_cli_errors import (  # noqa: F401 - fixtures, used by name
     work,
 )
 
-from demo import kms, seed
-from demo.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
-from demo.errors import EXIT_REFUSED, EXIT_USAGE
 from envelope.format import read_header
+from kms_sign_encrypt import kms, seed
+from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
+from kms_sign_encrypt.errors import EXIT_REFUSED, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,8 +60,8 @@ def test_a_seed_file_without_the_opt_in_is_refused_and_writes_nothing(
     assert code == EXIT_REFUSED
     assert one_line(err) == (
         f"{seed_file} is a seed-format message (a bare 512-byte RSA-OAEP ciphertext), which "
-        "binds no recipient and is not read by default: pass --format seed if you expect one "
-        "from this sender"
+        "binds no recipient and is not read by default: accept the seed format explicitly if you "
+        "expect one from this sender (option --format)"
     )
     assert listing(work / "out") == []
     assert capsys.readouterr().out == ""
@@ -99,9 +99,9 @@ def test_format_seed_on_an_envelope_is_refused(
 
 
 def test_the_library_needs_the_flag_too(endpoint_env: Any, seed_file: Path, work: Path) -> None:
-    from demo import seed_transfer
-    from demo.errors import SeedNotAcceptedError
-    from demo.stack import ResourceOptions, discover
+    from kms_sign_encrypt import seed_transfer
+    from kms_sign_encrypt.errors import SeedNotAcceptedError
+    from kms_sign_encrypt.stack import ResourceOptions, discover
 
     receiver = _as(endpoint_env, "receiver")
     resources = discover(ResourceOptions(outputs_file=endpoint_env.outputs_file), receiver)
@@ -335,7 +335,7 @@ def test_max_files_and_max_bytes_refuse_and_leave_nothing(
     assert code == EXIT_REFUSED
     assert one_line(err) == (
         "refused: the envelope holds more than 1 files, the limit for one receive "
-        "(see --max-bytes, --max-files)"
+        "(option --max-bytes, --max-files)"
     )
     code, err = cli(
         capsys, "receive", str(work / "two.enc"), "-o", str(work / "out"), "--max-bytes", "400000"

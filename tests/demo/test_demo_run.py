@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from demo.cli import main
-from demo.errors import EXIT_EXPECTATION
+from kms_sign_encrypt.errors import EXIT_EXPECTATION
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from demo import seed
+from kms_sign_encrypt import seed
 
 MESSAGE = b'{"message": "The Magic Words are Squeamish Ossifrage", "sender": "Sender Principal"}\n'
 SIGNATURE = bytes([0x30, 0x81, 0x88]) + os.urandom(136)  # DER-shaped, 139 bytes
@@ -64,7 +64,7 @@ def test_a_message_too_large_for_one_rsa_oaep_encrypt_is_refused_naming_the_limi
         seed.check_fits(seed.bundle(incompressible, SIGNATURE))
     message = str(caught.value)
     assert "at most 446 bytes" in message
-    assert "--format envelope" in message
+    assert "use the envelope format" in message
     assert caught.value.size > seed.SEED_PLAINTEXT_LIMIT
 
 

@@ -10,7 +10,7 @@ import gzip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from demo import seed
+from kms_sign_encrypt import seed
 
 RAW = gzip.decompress(seed.bundle(b'{"m": 1}', b"s" * 100))
 

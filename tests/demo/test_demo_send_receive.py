@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from demo import progress
 from demo.cli import main
+from kms_sign_encrypt import progress
 
 pytestmark = pytest.mark.integration
 
@@ -213,7 +213,7 @@ def test_kms_sign_and_verify_of_a_file_over_4096_bytes_go_by_digest(
 ) -> None:
     """RAW signing stops at 4096 bytes; larger files are signed and verified as a SHA-512
     DIGEST, and the result is the same ECDSA_SHA_512 signature openssl checks."""
-    from demo import aws, kms
+    from kms_sign_encrypt import aws, kms
 
     caller = aws.open_caller_session(
         profile=endpoint_env.profiles.sender.profile,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from demo import aws, stack
-from demo.errors import NotDeployedError, RegionMismatchError, UsageError
+from kms_sign_encrypt import aws, stack
+from kms_sign_encrypt.errors import NotDeployedError, RegionMismatchError, UsageError
 
 ACCOUNT = "123456789012"
 OUTPUTS = {
@@ -102,8 +102,8 @@ def test_alias_outputs_without_the_prefix_get_it(tmp_path: Path) -> None:
         (
             {"OtherStack": OUTPUTS, "dev-KmsSignEncryptStack": OUTPUTS},
             UsageError,
-            "holds 2 stacks (OtherStack, dev-KmsSignEncryptStack): pass --stack-name or "
-            "--name-prefix",
+            "holds 2 stacks (OtherStack, dev-KmsSignEncryptStack): name the stack (or its "
+            "name prefix) to choose one",
         ),
         ({}, NotDeployedError, "(stacks found: none): deploy it first"),
         (
@@ -159,7 +159,7 @@ def test_a_stack_that_does_not_exist_says_deploy_first_and_names_the_region() ->
             stack.discover(stack.ResourceOptions(), session)
     assert str(caught.value) == (
         "stack 'KmsSignEncryptStack' not found in region eu-west-1: deploy it first (cdk "
-        "deploy), or pass --stack-name, --region or --outputs-file"
+        "deploy), or name another stack, region or outputs file"
     )
 
 
@@ -184,7 +184,7 @@ def test_keys_in_another_region_than_the_session_are_a_wrong_region_error(tmp_pa
         stack.discover(stack.ResourceOptions(outputs_file=path), caller("eu-west-1"))
     assert str(caught.value) == (
         "wrong region: the keys are in us-east-1 but the session uses eu-west-1; "
-        "pass --region us-east-1"
+        "use region us-east-1"
     )
 
 

@@ -8,9 +8,9 @@ import pytest
 from botocore.stub import Stubber
 from test_demo_stack import OUTPUTS, caller, describe_stacks_answer, outputs_file
 
-from demo import stack
 from demo.cli import build_parser
-from demo.errors import NotDeployedError
+from kms_sign_encrypt import stack
+from kms_sign_encrypt.errors import NotDeployedError
 
 CURRENT_OUTPUTS = [
     "CREATE_COMPLETE",

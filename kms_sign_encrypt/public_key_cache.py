@@ -29,10 +29,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo import kms
-from demo.aws import AwsSession
-from demo.errors import AccessDeniedError
 from envelope.keys import KeyMaterialError, PublicKeyVerifier
+from kms_sign_encrypt import kms
+from kms_sign_encrypt.aws import AwsSession
+from kms_sign_encrypt.errors import AccessDeniedError
 
 DEFAULT_MAX_AGE = 15 * 60
 """Seconds an entry is used before it is fetched again (a disabled key stops verifying then)."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demo.aws import AwsSession, translated
-from demo.errors import NotDeployedError, RegionMismatchError, UsageError
+from kms_sign_encrypt.aws import AwsSession, translated
+from kms_sign_encrypt.errors import NotDeployedError, RegionMismatchError, UsageError
 
 DEFAULT_STACK_NAME = "KmsSignEncryptStack"
 OUTPUT_NAMES = (
@@ -83,7 +83,7 @@ class ResourceOptions:
 
 
 def stack_name_for(options: ResourceOptions) -> str | None:
-    """The stack an explicit --stack-name or --name-prefix names (None: neither given).
+    """The stack an explicit stack name or name prefix names (None: neither given).
 
     The stack is named `{sample:namePrefix}KmsSignEncryptStack` (stacks/config.py), so the
     prefix alone is enough.
@@ -101,7 +101,7 @@ def as_alias(name: str) -> str:
 
 
 def outputs_from_file(path: Path, stack_name: str | None) -> dict[str, str]:
-    """The outputs of ``stack_name`` in a ``cdk deploy --outputs-file`` JSON file.
+    """The outputs of ``stack_name`` in a ``cdk deploy`` outputs JSON file.
 
     With ``stack_name`` None, the file's only stack (a file of several names none of them).
     """
@@ -111,7 +111,8 @@ def outputs_from_file(path: Path, stack_name: str | None) -> dict[str, str]:
     except FileNotFoundError:
         raise NotDeployedError(
             f"outputs file {path} not found: deploy first with "
-            f"cdk deploy --outputs-file {path}, or use --stack-name"
+            f"cdk deploy --outputs-file {path}, or read the stack itself",
+            setting="outputs_file",
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot read outputs file {path}: {exc.strerror}") from None
@@ -130,14 +131,16 @@ def outputs_from_file(path: Path, stack_name: str | None) -> dict[str, str]:
             found = ", ".join(sorted(document)) or "none"
             raise UsageError(
                 f"outputs file {path} holds {len(document)} stacks ({found}): "
-                "pass --stack-name or --name-prefix to choose one"
+                "name the stack (or its name prefix) to choose one",
+                setting="stack",
             )
         (stack_name,) = document
     if stack_name not in document:
         found = ", ".join(sorted(document)) or "none"
         raise NotDeployedError(
             f"stack {stack_name!r} is not in outputs file {path} (stacks found: {found}): "
-            "deploy it first, or pass --stack-name"
+            "deploy it first, or name another stack",
+            setting="stack",
         )
     outputs = document[stack_name]
     if not isinstance(outputs, dict) or not all(isinstance(v, str) for v in outputs.values()):
@@ -183,7 +186,8 @@ def check_region(resources: Resources, region: str) -> None:
             if len(parts) > 3 and parts[3] and parts[3] != region:
                 raise RegionMismatchError(
                     f"wrong region: the keys are in {parts[3]} but the session uses {region}; "
-                    f"pass --region {parts[3]}"
+                    f"use region {parts[3]}",
+                    setting="region",
                 )
 
 
@@ -216,7 +220,9 @@ def discover(
             where = f"outputs file {options.outputs_file}"
         else:
             if session is None:
-                raise UsageError("pass --outputs-file or the key and role options")
+                raise UsageError(
+                    "give an outputs file or the keys and roles", setting="outputs_file"
+                )
             stack_name = stack_name or DEFAULT_STACK_NAME
             outputs = outputs_from_stack(session, stack_name)
             where = f"stack {stack_name!r}"

@@ -3,15 +3,15 @@
 Sending signs as SenderRole and encrypts to the receiver's key; receiving decrypts as
 ReceiverRole, verifies, and only then writes anything. Two formats, one module each:
 
-* ``envelope`` (docs/FORMAT.md, ``demo.envelope_transfer``): any size, recipient-bound,
+* ``envelope`` (docs/FORMAT.md, ``kms_sign_encrypt.envelope_transfer``): any size, recipient-bound,
   streamed; the default.
-* ``seed`` (``demo.seed_transfer``): the blog post's tar.gz + one RSA-OAEP Encrypt, at most
-  446 bytes.
+* ``seed`` (``kms_sign_encrypt.seed_transfer``): the blog post's tar.gz + one RSA-OAEP
+  Encrypt, at most 446 bytes.
 
 ``detect`` tells them apart by the first bytes (``envelope.sniff``), before any AWS call.
 The seed format binds no recipient (anyone holding a seed message signed by the sender can
 re-encrypt it to any receiver), so it is read only when asked for: ``accept_seed=True``
-(``receive --format seed``); otherwise a seed-format file is refused as one.
+(``accept_seed=True``); otherwise a seed-format file is refused as one.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import envelope
-from demo import seed
-from demo.errors import SeedNotAcceptedError, UsageError, WrongFormatError
 from envelope.inputs import InputTypeError, open_regular
+from kms_sign_encrypt import seed
+from kms_sign_encrypt.errors import SeedNotAcceptedError, UsageError, WrongFormatError
 
 Format = Literal["envelope", "seed"]
 FORMATS: tuple[Format, ...] = ("envelope", "seed")
@@ -88,8 +88,9 @@ def key_arn(arn: str | None, option: str, alias: str) -> str:
     """The envelope names keys by ARN (it signs them); an alias alone is not enough."""
     if not arn:
         raise UsageError(
-            f"the envelope format names keys by ARN, but only {alias!r} is known: pass "
-            f"{option} with the key ARN, or --stack-name/--outputs-file"
+            f"the envelope format names keys by ARN, but only {alias!r} is known: give the key "
+            "ARN, or the stack or outputs file that has it",
+            setting=option,
         )
     return arn
 
@@ -135,6 +136,7 @@ def detect(source: Path, *, accept_seed: bool = False) -> Format:
         raise SeedNotAcceptedError(
             f"{source} is a seed-format message (a bare {seed.SEED_CIPHERTEXT_SIZE}-byte "
             "RSA-OAEP ciphertext), which binds no recipient and is not read by default: "
-            "pass --format seed if you expect one from this sender"
+            "accept the seed format explicitly if you expect one from this sender",
+            setting="format",
         )
     return kind

@@ -15,9 +15,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from demo.errors import AuthenticationError, UsageError
-from demo.files import read_input
 from envelope.keys import KeyMaterialError, load_public_key
+from kms_sign_encrypt.errors import AuthenticationError, UsageError
+from kms_sign_encrypt.files import read_input
 
 CHUNK = 1024 * 1024
 MAX_KEY_FILE = 64 * 1024

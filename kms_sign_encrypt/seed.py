@@ -52,7 +52,7 @@ class SeedTooLargeError(SeedFormatError):
         super().__init__(
             f"the seed format holds at most {SEED_PLAINTEXT_LIMIT} bytes of tar.gz (one "
             f"RSA_4096 RSAES_OAEP_SHA_256 Encrypt), but {what} {size} bytes: use "
-            "--format envelope, which handles any size"
+            "the envelope format, which handles any size"
         )
 
 
@@ -72,7 +72,7 @@ def bundle(message: bytes, signature: bytes) -> bytes:
     if len(message) > MAX_MESSAGE_BYTES:
         raise SeedFormatError(
             f"{MESSAGE_MEMBER} must be at most {MAX_MESSAGE_BYTES} bytes (KMS RAW signing), "
-            f"got {len(message)}: use --format envelope"
+            f"got {len(message)}: use the envelope format"
         )
     if len(signature) > MAX_SIGNATURE_BYTES:
         raise SeedFormatError(
@@ -105,7 +105,7 @@ class StatementLikeMessageError(SeedFormatError):
             f"{MESSAGE_MEMBER} starts like a kms-envelope/v1 statement (a '{{', a newline, "
             'two spaces, "bytes"); the seed format refuses such messages so that the '
             "sender's signatures in one format mean nothing in the other: reformat the "
-            "message (for example, another first member) or use --format envelope"
+            "message (for example, another first member) or use the envelope format"
         )
 
 

@@ -13,7 +13,6 @@ identity), the key and its generation, the algorithm, the outcome (``allowed`` o
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,9 +21,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from demo.aws import AwsSession, CallMetrics, ClientSettings, open_caller_session, translated
-from demo.errors import UsageError
-from demo.stack import ResourceOptions, Resources, discover
+from kms_sign_encrypt.aws import (
+    AwsSession,
+    translated,
+)
+from kms_sign_encrypt.errors import UsageError
+from kms_sign_encrypt.stack import Resources
 
 CRYPTO_EVENTS = ("Sign", "Verify", "Encrypt", "Decrypt", "GetPublicKey")
 DEFAULT_WINDOW = timedelta(hours=24)
@@ -52,7 +54,7 @@ class AuditEntry:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "time": _iso(self.time),
+            "time": iso_time(self.time),
             "operation": self.operation,
             "caller": self.caller,
             "source_identity": self.source_identity,
@@ -70,12 +72,12 @@ class AuditEntry:
             f" (source identity {self.source_identity})" if self.source_identity else ""
         )
         return (
-            f"{_iso(self.time)}  {self.operation:<12} {self.outcome:<28} {self.generation:<22} "
+            f"{iso_time(self.time)}  {self.operation:<12} {self.outcome:<28} {self.generation:<22} "
             f"{self.algorithm or '-':<19} {who}"
         )
 
 
-def _iso(moment: datetime) -> str:
+def iso_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -118,7 +120,9 @@ def lookup(
     """The cryptographic calls on ``keys`` (ARN -> generation) between ``since`` and ``until``,
     oldest first; with ``access_keys``, only those made with them (one party's sessions)."""
     if until is not None and since > until:
-        raise UsageError(f"--since {_iso(since)} is after --until {_iso(until)}")
+        raise UsageError(
+            f"the start {iso_time(since)} is after the end {iso_time(until)}", setting="window"
+        )
     wanted = set(access_keys) if access_keys is not None else None
     client = session.client("cloudtrail")
     entries: dict[str, AuditEntry] = {}
@@ -184,93 +188,7 @@ def session_access_key(session: AwsSession) -> str | None:
     return credentials.access_key if credentials is not None else None
 
 
-# -- the command ----------------------------------------------------------------------------
-
-
-def audit_command(args: argparse.Namespace) -> Any:
-    from demo.commands import Result
-
-    if args.statement is not None:
-        return _statement_audit(args)
-    now = datetime.now(UTC)
-    since = parse_time(args.since, "--since", now=now) if args.since else now - DEFAULT_WINDOW
-    until = parse_time(args.until, "--until", now=now) if args.until else None
-    if now - since > LOOKBACK_LIMIT:
-        raise UsageError(f"--since {args.since!r} is more than 90 days ago: CloudTrail keeps 90")
-    metrics = CallMetrics()
-    caller = open_caller_session(
-        profile=args.profile,
-        region=args.region,
-        settings=ClientSettings(retry_mode=args.retry_mode, max_attempts=args.max_attempts),
-        metrics=metrics,
-    )
-    options = ResourceOptions(
-        stack_name=args.stack_name,
-        outputs_file=args.outputs_file,
-        encryption_key=args.encryption_key,
-        signing_key=args.signing_key,
-    )
-    resources = discover(options, caller, ("encryption_key", "signing_key"))
-    keys = key_generations(_with_arns(caller, resources))
-    entries = lookup(caller, keys, since=since, until=until)
-    window = f"{_iso(since)} to {_iso(until) if until else 'now'}"
-    if not args.json:
-        print(f"Cryptographic calls on {len(keys)} keys from {window} (CloudTrail LookupEvents):")
-        for line in table(entries):
-            print(line)
-    return Result(
-        {
-            "since": _iso(since),
-            "until": _iso(until) if until else None,
-            "keys": keys,
-            "events": [entry.as_dict() for entry in entries],
-        }
-    )
-
-
-def _statement_audit(args: argparse.Namespace) -> Any:
-    """`audit --statement FILE`: the Sign calls on the statement's sender key near its time."""
-    import hashlib
-
-    from demo.commands import Result
-    from demo.files import read_input
-
-    data = read_input(args.statement, limit=64 * 1024)
-    try:
-        statement = json.loads(data)
-    except ValueError:
-        raise UsageError(
-            f"{args.statement} is not JSON: pass the evidence's statement.json"
-        ) from None
-    if not isinstance(statement, dict):
-        raise UsageError(f"{args.statement} is not a statement: pass the evidence's statement.json")
-    caller = open_caller_session(
-        profile=args.profile,
-        region=args.region,
-        settings=ClientSettings(retry_mode=args.retry_mode, max_attempts=args.max_attempts),
-        metrics=CallMetrics(),
-    )
-    entries = sign_events_for(caller, statement)
-    digest = hashlib.sha512(data).hexdigest()
-    if not args.json:
-        print(
-            f"Sign calls on {statement['sender']} within {int(SIGN_WINDOW.total_seconds() // 60)} "
-            f"minutes of the statement's created {statement['created']} (statement SHA-512 "
-            f"{digest[:16]}...):"
-        )
-        for line in table(entries):
-            print(line)
-    return Result(
-        {
-            "statement_sha512": digest,
-            "sender_key": statement["sender"],
-            "created": statement["created"],
-            "sign_events": [e.as_dict() for e in entries],
-        }
-    )
-
-
-def _with_arns(session: AwsSession, resources: Resources) -> Resources:
+def with_key_arns(session: AwsSession, resources: Resources) -> Resources:
     """Key ARNs for keys given as aliases (DescribeKey: the trail names keys by ARN)."""
     from dataclasses import replace
 
@@ -286,25 +204,6 @@ def _with_arns(session: AwsSession, resources: Resources) -> Resources:
     return replace(resources, **found)
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    audit = sub.add_parser(
-        "audit",
-        parents=parents,
-        help="who signed, verified, encrypted and decrypted with the keys (CloudTrail)",
-        description="List Sign, Verify, Encrypt, Decrypt and GetPublicKey calls on the "
-        "deployment's keys from CloudTrail LookupEvents: time, caller (role session, source "
-        "identity), key generation, algorithm and outcome, refusals included.",
-    )
-    audit.add_argument("--since", help="ISO 8601 time or age like 2h (default: 24h)")
-    audit.add_argument("--until", help="ISO 8601 time or age like 15m (default: now)")
-    audit.add_argument(
-        "--statement",
-        type=Path,
-        help="statement.json from received evidence: list the Sign calls that may have made it",
-    )
-    audit.set_defaults(handler=audit_command)
-
-
 # -- the end of `run` ---------------------------------------------------------------------
 
 
@@ -312,31 +211,16 @@ def session_audit(
     admin: AwsSession, resources: Resources, since: datetime, sessions: Sequence[AwsSession]
 ) -> tuple[list[AuditEntry] | None, str | None]:
     """The calls this run's own role sessions made on the keys, or why they cannot be listed."""
-    from demo.errors import DemoError
+    from kms_sign_encrypt.errors import KmsSignEncryptError
 
     access_keys = [key for key in map(session_access_key, sessions) if key]
     try:
-        keys = key_generations(_with_arns(admin, resources))
+        keys = key_generations(with_key_arns(admin, resources))
         return lookup(
             admin, keys, since=since - timedelta(seconds=1), access_keys=access_keys
         ), None
-    except DemoError as exc:
+    except KmsSignEncryptError as exc:
         return None, str(exc)
-
-
-def print_session_audit(
-    say: Any, entries: Sequence[AuditEntry] | None, problem: str | None
-) -> None:
-    say("")
-    if entries is None:
-        say(f"Audit of this run unavailable: {problem}")
-        return
-    say(
-        "Audit of this run (CloudTrail LookupEvents; on AWS, events appear there 5 to 15 "
-        "minutes after the call: rerun `kms-sign-encrypt audit --since 1h` then):"
-    )
-    for line in table(entries):
-        say(f"  {line}")
 
 
 # -- evidence that can be matched with the trail ---------------------------------------------
@@ -360,16 +244,17 @@ def trail_evidence(
         "sender_key": sender_key,
         "find_the_sign_event": {
             "how": "CloudTrail LookupEvents with ResourceName = sender_key between start and end; "
-            "keep eventName Sign by the sender's role session (kms-sign-encrypt audit --statement "
-            "statement.json does this); if the sender kept its Sign request ID (send --json, "
-            "kms_requests), it equals the event's requestID",
+            "keep eventName Sign by the sender's role session (the audit command, given "
+            "statement.json, does this); if the sender kept its Sign request ID (the send "
+            "result's kms_requests), it equals the event's requestID",
             "aws_cli": (
                 "aws cloudtrail lookup-events --lookup-attributes "
                 f"AttributeKey=ResourceName,AttributeValue={sender_key} "
-                f"--start-time {_iso(moment - SIGN_WINDOW)} --end-time {_iso(moment + SIGN_WINDOW)}"
+                f"--start-time {iso_time(moment - SIGN_WINDOW)} "
+                f"--end-time {iso_time(moment + SIGN_WINDOW)}"
             ),
-            "start": _iso(moment - SIGN_WINDOW),
-            "end": _iso(moment + SIGN_WINDOW),
+            "start": iso_time(moment - SIGN_WINDOW),
+            "end": iso_time(moment + SIGN_WINDOW),
         },
         "receiver_kms_requests": [
             dict(r)
@@ -392,7 +277,8 @@ def write_trail_evidence(evidence_dir: Path, document: Mapping[str, Any]) -> Pat
     except FileExistsError:
         raise UsageError(
             f"a received file is named {TRAIL_EVIDENCE_FILE}, the name of the trail evidence: "
-            "pass --no-evidence and keep the evidence by hand"
+            "receive without evidence and keep it by hand",
+            setting="evidence_dir",
         ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(document, out, indent=2, sort_keys=True)

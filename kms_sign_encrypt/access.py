@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from demo.aws import AwsSession, translated
-from demo.errors import DemoError, UsageError
-from demo.files import read_input
-from demo.stack import Resources
+from kms_sign_encrypt.aws import AwsSession, translated
+from kms_sign_encrypt.errors import KmsSignEncryptError, UsageError
+from kms_sign_encrypt.files import read_input
+from kms_sign_encrypt.stack import Resources
 
 MAX_TEMPLATE_BYTES = 8 * 1024 * 1024
 
@@ -95,7 +95,9 @@ def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> Access
     built = _built(lambda: matrix.build_matrix(policies, principals))
     try:
         details = account_authorization_details(admin)
-    except DemoError as exc:  # e.g. no iam:GetAccountAuthorizationDetails: say so, keep the rest
+    except (
+        KmsSignEncryptError
+    ) as exc:  # e.g. no iam:GetAccountAuthorizationDetails: say so, keep the rest
         return AccessMatrix(built, reach_note=str(exc))
     from keypolicy import reach
 

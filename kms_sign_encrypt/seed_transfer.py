@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from demo import kms, seed
-from demo.aws import AwsSession
-from demo.errors import AuthenticationError, OversizedError, SeedNotAcceptedError, WrongFormatError
-from demo.exchange import Received, Sent
-from demo.files import check_free, read_input, staged_outputs
-from demo.stack import Resources
+from kms_sign_encrypt import kms, seed
+from kms_sign_encrypt.aws import AwsSession
+from kms_sign_encrypt.errors import (
+    AuthenticationError,
+    OversizedError,
+    SeedNotAcceptedError,
+    WrongFormatError,
+)
+from kms_sign_encrypt.exchange import Received, Sent
+from kms_sign_encrypt.files import check_free, read_input, staged_outputs
+from kms_sign_encrypt.stack import Resources
 
 
 def sign_message(sender: AwsSession, resources: Resources, message: bytes) -> bytes:
@@ -21,9 +26,9 @@ def sign_message(sender: AwsSession, resources: Resources, message: bytes) -> by
     try:
         seed.precheck(message)
     except seed.StatementLikeMessageError as exc:
-        raise WrongFormatError(str(exc)) from None
+        raise WrongFormatError(str(exc), setting="format") from None
     except seed.SeedFormatError as exc:
-        raise OversizedError(str(exc)) from None
+        raise OversizedError(str(exc), setting="format") from None
     return kms.sign(sender, resources.signing_key, message)
 
 
@@ -34,7 +39,7 @@ def bundle_and_encrypt(
     try:
         archive = seed.check_fits(seed.bundle(message, signature))
     except seed.SeedFormatError as exc:
-        raise OversizedError(str(exc)) from None
+        raise OversizedError(str(exc), setting="format") from None
     return archive, kms.encrypt(sender, resources.encryption_key, archive)
 
 
@@ -114,7 +119,7 @@ def send_seed(
     """Sign message.json, tar.gz it with message.sig, one KMS Encrypt: the seed's steps."""
     if message_path.is_file() and message_path.stat().st_size > seed.MAX_MESSAGE_BYTES:
         too_large = seed.SeedTooLargeError(message_path.stat().st_size, "the message alone is")
-        raise OversizedError(str(too_large))
+        raise OversizedError(str(too_large), setting="format")
     message = read_input(message_path, limit=seed.MAX_MESSAGE_BYTES)
     check_free(output, force=force)
     with staged_outputs(force=force) as outputs:
@@ -145,8 +150,9 @@ def receive_seed(
     if not accept_seed_format:
         raise SeedNotAcceptedError(
             "the seed format binds no recipient (anyone holding a seed message signed by the "
-            "sender can re-encrypt it to you): pass accept_seed_format=True (--format seed) "
-            "to read it anyway"
+            "sender can re-encrypt it to you): accept the seed format explicitly "
+            "to read it anyway",
+            setting="format",
         )
     ciphertext = read_input(source, limit=seed.SEED_CIPHERTEXT_SIZE + 1)
     for name in seed.MEMBER_ORDER:  # an existing output fails before any KMS call

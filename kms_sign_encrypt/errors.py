@@ -1,4 +1,9 @@
-"""Domain errors of the demo. The CLI turns each into one line and an exit code.
+"""The library's errors: every failure is a ``KmsSignEncryptError``. The CLI turns each into
+one line and an exit code.
+
+Messages name no command-line flags. An error about a caller's choice names it in
+``setting`` (a parameter-neutral word such as ``"overwrite"``, ``"region"``, ``"format"``); the
+CLI maps that to its own option.
 
 Two tiers, as in pyca/cryptography: misuse and environment problems get a precise message
 (what is wrong, the setting, the allowed range, the value received); anything that fails to
@@ -15,25 +20,29 @@ EXIT_REFUSED = 3  # the input was refused: tampered, truncated, oversized or wro
 EXIT_EXPECTATION = 4  # `run` finished, but a least-privilege expectation failed
 
 
-class DemoError(Exception):
-    """Base of every error the CLI reports as one line."""
+class KmsSignEncryptError(Exception):
+    """Base of every error the library raises."""
 
     exit_code = EXIT_ERROR
 
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
 
-class NotDeployedError(DemoError):
+
+class NotDeployedError(KmsSignEncryptError):
     """The stack or its outputs cannot be found."""
 
 
-class CredentialsError(DemoError):
+class CredentialsError(KmsSignEncryptError):
     """No usable AWS credentials, profile or region."""
 
 
-class RegionMismatchError(DemoError):
+class RegionMismatchError(KmsSignEncryptError):
     """The session's region is not the region the keys live in."""
 
 
-class AccessDeniedError(DemoError):
+class AccessDeniedError(KmsSignEncryptError):
     """KMS or STS refused a call. Names the principal, the action and what would allow it."""
 
     def __init__(self, message: str, *, principal: str, action: str, resource: str) -> None:
@@ -43,15 +52,15 @@ class AccessDeniedError(DemoError):
         self.resource = resource
 
 
-class ThrottledError(DemoError):
+class ThrottledError(KmsSignEncryptError):
     """The request was still throttled after the bounded retries."""
 
 
-class AwsServiceError(DemoError):
+class AwsServiceError(KmsSignEncryptError):
     """Any other AWS error, reported with its code and message."""
 
 
-class InputRefusedError(DemoError):
+class InputRefusedError(KmsSignEncryptError):
     """The input is not acceptable: wrong format, oversized, truncated or tampered."""
 
     exit_code = EXIT_REFUSED
@@ -84,7 +93,7 @@ class AuthenticationError(InputRefusedError):
         super().__init__(message)
 
 
-class UsageError(DemoError):
+class UsageError(KmsSignEncryptError):
     """A command-line value that argparse cannot check by itself."""
 
     exit_code = EXIT_USAGE

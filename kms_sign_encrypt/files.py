@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from demo.errors import UsageError
 from envelope.inputs import InputTypeError, open_regular
+from kms_sign_encrypt.errors import UsageError
 
 OUTPUT_MODE = 0o600  # plaintexts are confidential; signatures and keys get the same default
 MAX_INPUT_BYTES_FOR_MEMORY = 64 * 1024 * 1024
@@ -68,16 +68,18 @@ class StagedOutputs:
 
 
 def check_free(path: Path, *, force: bool) -> None:
-    """``path`` may become an output: a file that is new (or replaced, with --force)."""
+    """``path`` may become an output: a file that is new (or replaced, with overwrite)."""
     check_not_directory(path)
     if path.exists() and not force:
-        raise UsageError(f"output {path} already exists: remove it or pass --force")
+        raise UsageError(
+            f"output {path} already exists: remove it or allow replacing it", setting="overwrite"
+        )
     if not path.parent.is_dir():
         raise UsageError(f"output directory {path.parent} does not exist")
 
 
 def check_not_directory(path: Path) -> None:
-    """An output names a file; --force replaces files, never a directory."""
+    """An output names a file; overwriting replaces files, never a directory."""
     if path.is_dir():
         raise UsageError(f"output {path} is a directory: name a file (or a new path) instead")
 

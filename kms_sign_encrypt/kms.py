@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
 
-from demo.aws import AwsSession, translated
-from demo.errors import AuthenticationError
 from envelope.keys import ENCRYPTION_ALGORITHM, MAX_SIGNED_MESSAGE, SIGNING_ALGORITHM
+from kms_sign_encrypt.aws import AwsSession, translated
+from kms_sign_encrypt.errors import AuthenticationError
 
 WEAK_ENCRYPTION_ALGORITHM = "RSAES_OAEP_SHA_1"  # the key policy must refuse it
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import envelope
-from demo import audit, kms
-from demo.aws import AwsSession
-from demo.errors import (
+from envelope.format import read_header
+from kms_sign_encrypt import audit, kms
+from kms_sign_encrypt.aws import AwsSession
+from kms_sign_encrypt.errors import (
     AccessDeniedError,
     AuthenticationError,
     InputRefusedError,
@@ -25,12 +26,11 @@ from demo.errors import (
     UsageError,
     WrongFormatError,
 )
-from demo.exchange import Received, Sent, key_arn
-from demo.files import check_free, check_not_directory, writing_into
-from demo.progress import DirectoryWatcher, Progress
-from demo.public_key_cache import CachingVerifier, PublicKeyCache
-from demo.stack import Resources
-from envelope.format import read_header
+from kms_sign_encrypt.exchange import Received, Sent, key_arn
+from kms_sign_encrypt.files import check_free, check_not_directory, writing_into
+from kms_sign_encrypt.progress import DirectoryWatcher, Progress
+from kms_sign_encrypt.public_key_cache import CachingVerifier, PublicKeyCache
+from kms_sign_encrypt.stack import Resources
 
 PRIVATE_DIR_MODE = 0o700
 
@@ -61,7 +61,10 @@ def _place(staged: Path, target: Path, *, force: bool) -> None:
         try:
             os.link(staged, target)  # never overwrites
         except FileExistsError:
-            raise UsageError(f"output {target} already exists: remove it or pass --force") from None
+            raise UsageError(
+                f"output {target} already exists: remove it or allow replacing it",
+                setting="overwrite",
+            ) from None
 
 
 def send_envelope(
@@ -79,9 +82,9 @@ def send_envelope(
     Encrypt runs in a background thread beside Sign (see envelope.sealing): both use the one
     KMS client, created here first (boto3 clients are thread-safe, sessions are not).
     """
-    signing_arn = key_arn(resources.signing_key_arn, "--signing-key", resources.signing_key)
+    signing_arn = key_arn(resources.signing_key_arn, "signing_key", resources.signing_key)
     encryption_arn = key_arn(
-        resources.encryption_key_arn, "--encryption-key", resources.encryption_key
+        resources.encryption_key_arn, "encryption_key", resources.encryption_key
     )
     for path in inputs:
         if not path.is_file():
@@ -93,7 +96,7 @@ def send_envelope(
     if recipient_public_key is not None:
         wrapper = _offline(
             lambda: envelope.PublicKeyWrapper(encryption_arn, recipient_public_key),
-            "--recipient-public-key",
+            "recipient_public_key",
             "encryption-key.pem",
         )
     else:
@@ -129,7 +132,9 @@ def _offline(make: Any, option: str, pem: str) -> Any:
     try:
         return make()
     except envelope.KeyMaterialError as exc:
-        raise UsageError(f"{option}: {exc}; pass the {pem} that public-keys writes") from None
+        raise UsageError(
+            f"{exc}; use the {pem} that the public keys export writes", setting=option
+        ) from None
 
 
 def sender_public_key_for_evidence(receiver: AwsSession, resources: Resources) -> bytes | None:
@@ -163,9 +168,9 @@ def receive_envelope(
     With ``public_key_cache``: 0 Verify, the sender's public key from the cache, or fetched
     (1 GetPublicKey, overlapping the Decrypt) and cached.
     """
-    signing_arn = key_arn(resources.signing_key_arn, "--signing-key", resources.signing_key)
+    signing_arn = key_arn(resources.signing_key_arn, "signing_key", resources.signing_key)
     encryption_arn = key_arn(
-        resources.encryption_key_arn, "--encryption-key", resources.encryption_key
+        resources.encryption_key_arn, "encryption_key", resources.encryption_key
     )
     if not out_dir.is_dir():
         raise UsageError(f"output directory {out_dir} does not exist")
@@ -173,8 +178,9 @@ def receive_envelope(
         raise UsageError(f"the directory for the evidence, {evidence_dir.parent}, does not exist")
     if evidence_dir is not None and evidence_dir.exists():
         raise UsageError(
-            f"evidence directory {evidence_dir} already exists: pass --evidence DIR with a new "
-            "directory, or --no-evidence"
+            f"evidence directory {evidence_dir} already exists: choose a new directory for the "
+            "evidence, or receive without evidence",
+            setting="evidence_dir",
         )
     unwrapper = kms.KmsKeyUnwrapper(receiver, resources.encryption_key, encryption_arn)
     verifier: envelope.SignatureVerifier
@@ -183,7 +189,7 @@ def receive_envelope(
             raise UsageError("verifying offline needs the sender's public key")
         verifier = _offline(
             lambda: envelope.PublicKeyVerifier(signing_arn, sender_public_key),
-            "--sender-public-key",
+            "sender_public_key",
             "signing-key.pem",
         )
     elif public_key_cache is not None:
@@ -233,8 +239,9 @@ def receive_envelope(
         targets = [out_dir / f.name for f in unsealed.files]
         if evidence_dir is not None and evidence_dir.resolve() in {t.resolve() for t in targets}:
             raise UsageError(
-                f"a received file is named like the evidence directory {evidence_dir}: pass "
-                "--evidence DIR with another name"
+                f"a received file is named like the evidence directory {evidence_dir}: choose "
+                "another name for the evidence directory",
+                setting="evidence_dir",
             )
         for target in targets:
             check_free(target, force=force)
@@ -267,7 +274,7 @@ def receive_envelope(
 def _take_back(placed: list[Path], evidence_dir: Path | None) -> None:
     """Placing failed part-way: remove what this receive created, so nothing half is left.
 
-    Files replaced with --force cannot be restored and stay (they are verified). The
+    Files replaced (overwrite) cannot be restored and stay (they are verified). The
     evidence directory did not exist before (checked), so whatever is there is ours.
     """
     for target in placed:
@@ -283,11 +290,11 @@ def _envelope_call(call: Any) -> Any:
     except envelope.EnvelopeAuthenticationError:
         raise AuthenticationError() from None
     except envelope.EnvelopeTooLargeError as exc:
-        raise OversizedError(f"refused: {exc} (see --max-bytes, --max-files)") from None
+        raise OversizedError(f"refused: {exc}", setting="limits") from None
     except envelope.NotAnEnvelopeError as exc:
         raise WrongFormatError(str(exc)) from None
     except envelope.OutputExistsError as exc:
-        raise UsageError(f"{exc}: remove it or pass --force") from None
+        raise UsageError(f"{exc}: remove it or allow replacing it", setting="overwrite") from None
     except (
         envelope.MalformedHeaderError,
         envelope.UnsupportedVersionError,

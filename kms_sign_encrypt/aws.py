@@ -23,12 +23,12 @@ import botocore.exceptions as bce
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from demo.errors import (
+from kms_sign_encrypt.errors import (
     AccessDeniedError,
     AuthenticationError,
     AwsServiceError,
     CredentialsError,
-    DemoError,
+    KmsSignEncryptError,
     NotDeployedError,
     ThrottledError,
 )
@@ -73,7 +73,7 @@ CONFIG_REMEDY = (
 )
 CREDENTIALS_REMEDY = (
     "renew or replace them (aws sso login, aws configure, or fresh AWS_ACCESS_KEY_ID, "
-    "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), or pick another --profile"
+    "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN), or pick another profile"
 )
 _ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/[^/]+$")
 _DENIED_PRINCIPAL = re.compile(r"User: (arn:\S+) is not authorized")
@@ -205,7 +205,7 @@ def open_caller_session(
 ) -> AwsSession:
     """The caller's own session from the standard credential chain, profile and region.
 
-    Region: ``--region``, else ``AWS_REGION`` (which the AWS CLI v2 and the other SDKs read
+    Region: ``region``, else ``AWS_REGION`` (which the AWS CLI v2 and the other SDKs read
     but botocore does not), else botocore's own ``AWS_DEFAULT_REGION`` and profile.
     """
     region = region or os.environ.get("AWS_REGION") or None
@@ -215,14 +215,16 @@ def open_caller_session(
     except bce.ProfileNotFound as exc:
         raise CredentialsError(
             f"AWS profile {exc.kwargs.get('profile', profile)!r} not found in the AWS config "
-            "files: check --profile or AWS_PROFILE"
+            "files: check the profile name or AWS_PROFILE",
+            setting="profile",
         ) from None
     except bce.ConfigParseError as exc:
         raise CredentialsError(f"{exc}: {CONFIG_REMEDY}") from None
     if not session_region:
         raise CredentialsError(
-            "no AWS region configured: pass --region or set AWS_REGION (the region the stack "
-            "was deployed to)"
+            "no AWS region configured: name a region or set AWS_REGION (the region the stack "
+            "was deployed to)",
+            setting="region",
         )
     try:
         credentials = session.get_credentials()
@@ -231,7 +233,8 @@ def open_caller_session(
     if credentials is None:
         raise CredentialsError(
             "no AWS credentials found: configure the AWS CLI (aws configure or aws sso login), "
-            "pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            "name a profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            setting="profile",
         )
     metrics.attach(session)
     return AwsSession(session=session, party="administrator", settings=settings, metrics=metrics)
@@ -336,7 +339,7 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
     """Turn botocore exceptions raised inside into the demo's domain errors."""
     try:
         yield
-    except DemoError:
+    except KmsSignEncryptError:
         raise
     except bce.ClientError as exc:
         raise _from_client_error(session, action, resource, exc) from None
@@ -352,12 +355,13 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
         ) from None
     except bce.InvalidRegionError as exc:
         raise CredentialsError(
-            f"{exc.kwargs.get('region_name', session.region)!r} is not an AWS region name: pass "
-            "--region (or set AWS_REGION) to the region the stack was deployed to, like us-east-1"
+            f"{exc.kwargs.get('region_name', session.region)!r} is not an AWS region name: name "
+            "(or set AWS_REGION) the region the stack was deployed to, like us-east-1",
+            setting="region",
         ) from None
     except bce.NoRegionError:
         raise CredentialsError(
-            "no AWS region configured: pass --region or set AWS_REGION"
+            "no AWS region configured: name a region or set AWS_REGION", setting="region"
         ) from None
     except bce.EndpointConnectionError as exc:
         where = os.environ.get("AWS_ENDPOINT_URL")
@@ -383,7 +387,7 @@ def translated(session: AwsSession, action: str, resource: str) -> Iterator[None
 
 def _from_client_error(
     session: AwsSession, action: str, resource: str, exc: bce.ClientError
-) -> DemoError:
+) -> KmsSignEncryptError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = str(error.get("Message", "")).strip()
@@ -394,7 +398,8 @@ def _from_client_error(
         return ThrottledError(
             f"{action} was throttled ({code}) and still refused after {attempts} attempts with "
             f"{session.settings.retry_mode} retries: KMS request quotas are per account and "
-            "region (ECC 300/s, RSA 500/s); try again later or raise --max-attempts"
+            "region (ECC 300/s, RSA 500/s); try again later or allow more attempts",
+            setting="max_attempts",
         )
     if code in AUTHENTICATION_CODES:
         return AuthenticationError()
@@ -406,17 +411,21 @@ def _from_client_error(
     if code == "NotFoundException":
         return NotDeployedError(
             f"{resource} not found in region {session.region}: deploy the stack first, or check "
-            "--region and the key options"
+            "the region and the keys named",
+            setting="region",
         )
     if code == "ValidationError" and "does not exist" in message:
         return NotDeployedError(
             f"stack {resource!r} not found in region {session.region}: deploy it first "
-            "(cdk deploy), or pass --stack-name, --region or --outputs-file"
+            "(cdk deploy), or name another stack, region or outputs file",
+            setting="stack",
         )
     return AwsServiceError(f"{action} failed ({code}): {message}")
 
 
-def _access_denied(session: AwsSession, action: str, resource: str, message: str) -> DemoError:
+def _access_denied(
+    session: AwsSession, action: str, resource: str, message: str
+) -> KmsSignEncryptError:
     principal = session.principal
     if principal is None:
         found = _DENIED_PRINCIPAL.search(message)

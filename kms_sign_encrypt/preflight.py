@@ -24,8 +24,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from demo.aws import AwsSession, role_of
-from demo.errors import UsageError
+from kms_sign_encrypt.aws import AwsSession, role_of
+from kms_sign_encrypt.errors import UsageError
 
 KEY_POLICY_MAX_BYTES = 32 * 1024
 BOOTSTRAP_STACK = "CDKToolkit"
@@ -86,7 +86,7 @@ def load_template(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(
-            f"template {path} not found: run `npx cdk synth` first, or pass --template"
+            f"template {path} not found: run `npx cdk synth` first, or name the template"
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read template {path}: {exc}") from None
@@ -130,7 +130,8 @@ def check_exports(target: Target, environ: Mapping[str, str]) -> Check:
         return _fail(
             name,
             f"local-endpoint exports are set ({', '.join(left)}): the deploy would not reach "
-            f"AWS; `unset {' '.join(v.split('=')[0] for v in left)}` (or pass --local)",
+            f"AWS; `unset {' '.join(v.split('=')[0] for v in left)}` "
+            "(or run the checks for the local endpoint)",
         )
     return _pass(name, "no local-endpoint exports: the target is AWS")
 
@@ -139,7 +140,7 @@ def check_region(session: AwsSession, environ: Mapping[str, str]) -> Check:
     name = "region"
     region = session.region
     if not region:
-        return _fail(name, "no region: pass --region or export AWS_REGION")
+        return _fail(name, "no region: name a region or export AWS_REGION")
     others = {
         variable: environ[variable]
         for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION")
@@ -428,29 +429,3 @@ def report(checks: list[Check], say: Callable[[str], None]) -> bool:
         f"{failed} failed"
     )
     return failed == 0
-
-
-def preflight_command(args: Any) -> Any:
-    """The CLI's `preflight`: run the checks, one line each; exit 1 if one failed."""
-    from demo.aws import CallMetrics, ClientSettings, open_caller_session
-    from demo.commands import Result
-    from demo.errors import EXIT_ERROR
-    from demo.stack import DEFAULT_STACK_NAME, ResourceOptions, stack_name_for
-
-    options = ResourceOptions(stack_name=args.stack_name, name_prefix=args.name_prefix)
-    stack_name = stack_name_for(options) or DEFAULT_STACK_NAME
-    template_path = args.template or Path("cdk.out") / f"{stack_name}.template.json"
-    target = Target(stack_name, load_template(template_path), local=args.local)
-    session = open_caller_session(
-        profile=args.profile,
-        region=args.region,
-        settings=ClientSettings(retry_mode=args.retry_mode, max_attempts=args.max_attempts),
-        metrics=CallMetrics(),
-    )
-    checks = run_checks(session, target)
-    if args.json:
-        ok = not any(c.outcome == "FAIL" for c in checks)
-        document = {"stack": stack_name, "checks": [c.__dict__ for c in checks], "ok": ok}
-        return Result(document, None if ok else EXIT_ERROR)
-    ok = report(checks, lambda text: print(text, flush=True))
-    return Result(None, None if ok else EXIT_ERROR)
