@@ -224,6 +224,9 @@ def seal(
     problem = key_id_problem(signer.key_id)
     if problem is not None:
         raise EnvelopeUsageError(f"the signing key id {problem}, got {signer.key_id!r:.80}")
+    problem = key_id_problem(wrapper.key_id)
+    if problem is not None:
+        raise EnvelopeUsageError(f"the recipient key id {problem}, got {wrapper.key_id!r:.80}")
 
     data_key = os.urandom(DATA_KEY_SIZE)
     salt = os.urandom(SALT_SIZE)

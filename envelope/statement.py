@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from envelope import key_ids
 from envelope.errors import EnvelopeAuthenticationError, EnvelopeUsageError
 from envelope.keys import MAX_SIGNED_MESSAGE
 
@@ -53,10 +54,11 @@ class Statement:
 
 
 def key_id_problem(key_id: object) -> str | None:
-    """Why ``key_id`` cannot name a key in a statement, or None if it can."""
+    """Why ``key_id`` cannot name a key in a statement, or None if it can: a KMS key ARN or a
+    ``sha256:`` fingerprint, strictly (envelope.key_ids)."""
     if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
         return "must be 1-512 characters of printable ASCII without spaces (a key ARN)"
-    return None
+    return key_ids.key_id_problem(key_id)
 
 
 def format_created(moment: datetime | None) -> str:
