@@ -24,7 +24,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any, BinaryIO
@@ -46,6 +46,7 @@ from envelope.statement import (
     MAX_STATEMENT,
     NAME_MAX,
     Statement,
+    key_id_problem,
     manifest_line,
     parse_statement,
 )
@@ -287,7 +288,8 @@ def unseal(
     out_dir: Path,
     *,
     unwrapper: KeyUnwrapper,
-    verifier: SignatureVerifier,
+    verifier: SignatureVerifier | None = None,
+    verifiers: Sequence[SignatureVerifier] | None = None,
     limits: ReceiveLimits | None = None,
     allow_stream: bool = False,
     on_progress: Callable[[int], object] | None = None,
@@ -301,7 +303,13 @@ def unseal(
     also reads a FIFO or a character device such as ``/dev/stdin``. ``on_progress(n)`` is
     called after each authenticated batch of ``n`` plaintext bytes (the temp files have no
     name to watch).
+
+    The trusted senders are ``verifier`` or ``verifiers`` (one or several, each keyed by its
+    ``key_id``): the statement's sender must be exactly one of those key ids, and its
+    signature is checked with that verifier. Any other sender, even with a valid signature by
+    its own key, is the one opaque ``EnvelopeAuthenticationError``.
     """
+    trusted = trusted_senders(verifier, verifiers)
     out_dir = Path(out_dir)
     limits = ReceiveLimits() if limits is None else limits
     if not out_dir.is_dir():
@@ -333,7 +341,7 @@ def unseal(
                 end = parser.finish()
                 hasher.drain()
                 writer.drain()
-                return _finish(end.statement, end.signature, sink, out_dir, unwrapper, verifier)
+                return _finish(end.statement, end.signature, sink, out_dir, unwrapper, trusted)
             except BaseException:
                 hasher.quiesce()
                 writer.quiesce()
@@ -359,6 +367,26 @@ def output_target(out_dir: PurePath, name: str) -> PurePath:
     return target
 
 
+def trusted_senders(
+    verifier: SignatureVerifier | None, verifiers: Sequence[SignatureVerifier] | None
+) -> dict[str, SignatureVerifier]:
+    """The reader's trusted sender keys by key id; misuse is ``EnvelopeUsageError``."""
+    if isinstance(verifiers, str | bytes) or (verifiers is not None and not verifiers):
+        raise EnvelopeUsageError("verifiers must be a non-empty sequence of verifiers")
+    given = ([verifier] if verifier is not None else []) + list(verifiers or ())
+    if not given:
+        raise EnvelopeUsageError("unseal needs the trusted sender keys: verifier or verifiers")
+    trusted: dict[str, SignatureVerifier] = {}
+    for item in given:
+        problem = key_id_problem(getattr(item, "key_id", None))
+        if problem is not None:
+            raise EnvelopeUsageError(f"a trusted sender key id {problem}")
+        if item.key_id in trusted:
+            raise EnvelopeUsageError(f"trusted sender key {item.key_id!r} is given twice")
+        trusted[item.key_id] = item
+    return trusted
+
+
 def statement_binds(statement: Statement, *, recipient: str, sender: str) -> bool:
     """Recipient binding (Davis 2001): the signed statement must name this reader's key as
     recipient and the expected key as sender; a forwarded message names someone else."""
@@ -375,10 +403,13 @@ def _finish(
     sink: _FileSink,
     out_dir: Path,
     unwrapper: KeyUnwrapper,
-    verifier: SignatureVerifier,
+    trusted: dict[str, SignatureVerifier],
 ) -> Unsealed:
     statement = parse_statement(statement_bytes)
     manifest = b"".join(manifest_line(p.hasher.hexdigest(), p.name) for p in sink.done)
+    verifier = trusted.get(statement.sender)  # exactly a trusted key id, or refused
+    if verifier is None:
+        raise EnvelopeAuthenticationError()
     if not statement_binds(statement, recipient=unwrapper.key_id, sender=verifier.key_id):
         raise EnvelopeAuthenticationError()
     if (
