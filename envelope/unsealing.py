@@ -316,15 +316,16 @@ def unseal(
         raise EnvelopeUsageError(f"output directory {str(out_dir)!r} does not exist")
     with open_regular(source, allow_stream=allow_stream) as raw:
         header = read_header(raw)  # MalformedHeaderError / NotAnEnvelopeError: no KMS yet
-        if header.recipient_key_id != unwrapper.key_id:
-            raise WrongRecipientError(header.recipient_key_id, unwrapper.key_id)
+        wrapped_data_key = header.wrapped_for(unwrapper.key_id)
+        if wrapped_data_key is None:
+            raise WrongRecipientError(", ".join(header.recipient_key_ids), unwrapper.key_id)
         info = os.fstat(raw.fileno())
         capacity = None
         if stat.S_ISREG(info.st_mode):
             capacity = _check_size(info.st_size - len(header.raw), limits)
         stream: Any = _CountingSource(raw, _payload_limit())
         try:
-            data_key = bytes(unwrapper.unwrap(header.wrapped_data_key))
+            data_key = bytes(unwrapper.unwrap(wrapped_data_key))
         except ValueError:
             raise EnvelopeAuthenticationError() from None
         if len(data_key) != DATA_KEY_SIZE:
@@ -341,7 +342,9 @@ def unseal(
                 end = parser.finish()
                 hasher.drain()
                 writer.drain()
-                return _finish(end.statement, end.signature, sink, out_dir, unwrapper, trusted)
+                return _finish(
+                    end.statement, end.signature, sink, out_dir, header, unwrapper, trusted
+                )
             except BaseException:
                 hasher.quiesce()
                 writer.quiesce()
@@ -387,12 +390,17 @@ def trusted_senders(
     return trusted
 
 
-def statement_binds(statement: Statement, *, recipient: str, sender: str) -> bool:
-    """Recipient binding (Davis 2001): the signed statement must name this reader's key as
-    recipient and the expected key as sender; a forwarded message names someone else."""
+def statement_binds(
+    statement: Statement, *, recipient: str, sender: str, header_recipients: Sequence[str]
+) -> bool:
+    """Recipient binding (Davis 2001): the signed statement must list this reader's key among
+    its recipients, list exactly the header's recipients (so no recipient can be added or
+    removed without the signature breaking), and name a trusted key as sender; a forwarded
+    envelope names someone else."""
     return (
         statement.format == FORMAT_ID
-        and statement.recipient == recipient
+        and recipient in statement.recipients
+        and statement.recipients == tuple(header_recipients)
         and statement.sender == sender
     )
 
@@ -402,6 +410,7 @@ def _finish(
     signature: bytes,
     sink: _FileSink,
     out_dir: Path,
+    header: header_format.Header,
     unwrapper: KeyUnwrapper,
     trusted: dict[str, SignatureVerifier],
 ) -> Unsealed:
@@ -410,7 +419,12 @@ def _finish(
     verifier = trusted.get(statement.sender)  # exactly a trusted key id, or refused
     if verifier is None:
         raise EnvelopeAuthenticationError()
-    if not statement_binds(statement, recipient=unwrapper.key_id, sender=verifier.key_id):
+    if not statement_binds(
+        statement,
+        recipient=unwrapper.key_id,
+        sender=verifier.key_id,
+        header_recipients=header.recipient_key_ids,
+    ):
         raise EnvelopeAuthenticationError()
     if (
         statement.files != len(sink.done)
