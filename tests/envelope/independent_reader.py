@@ -7,6 +7,7 @@ implementation. It reads the whole input into memory, so it is for test vectors 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -257,7 +258,7 @@ def _parse_statement(raw: bytes) -> dict:
         not isinstance(recipients, list)
         or not 1 <= len(recipients) <= MAX_RECIPIENTS
         or not all(isinstance(r, str) and KEY_ID.fullmatch(r) for r in recipients)
-        or any(a >= b for a, b in zip(recipients, recipients[1:], strict=False))
+        or any(a >= b for a, b in itertools.pairwise(recipients))
         or not KEY_ID.fullmatch(statement["sender"])
     ):
         raise RejectedError("authentication failure")

@@ -256,7 +256,7 @@ def key_ids_and_recipients(hello: list[tuple[str, bytes]]) -> None:
                 (RECIPIENT, BOB.wrapper().wrap(b"k" * 32)),
                 (fourth.key_id, fourth.wrapper().wrap(b"k" * 32)),
             ]
-        ),  # fmt: skip
+        ),
         b"s" * 32,
     )
     write(
