@@ -4,7 +4,11 @@ valid for the key it names (the attack: Mallory signs with her own key and names
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -80,3 +84,27 @@ def test_trust_misuse_is_a_usage_error(tmp_path: Path, parties: Parties, trust: 
     with pytest.raises(envelope.EnvelopeUsageError):
         _unseal(tmp_path, sealed, parties, **kwargs)
     assert parties.calls["Decrypt"] == 0  # refused before any key operation
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_evidence_from_a_fingerprint_named_partner_verifies_with_openssl(tmp_path: Path, parties):
+    """Partner -> us: a partner's own P-521 key, named by its fingerprint; the evidence
+    verifies with openssl alone, and its sender.pem hashes to the statement's sender."""
+    partner = partner_keys.load_signing_private_key(key_bytes("other_sender.p521.pem"))
+    sealed = _seal(tmp_path, partner, parties.wrapper)
+    unsealed = _unseal(tmp_path, sealed, parties, verifiers=[partner.verifier()])
+    evidence = tmp_path / "evidence"
+    envelope.export_evidence(unsealed, evidence, sender_public_key=partner.public_key_der())
+    verify = ["openssl", "dgst", "-sha512", "-verify", "sender.pem", "-signature",
+              "statement.sig", "statement.json"]  # fmt: skip
+    result = subprocess.run(verify, cwd=evidence, capture_output=True, text=True)
+    assert result.stdout.strip() == "Verified OK", result.stderr
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-in", "sender.pem", "-outform", "DER"],
+        cwd=evidence,
+        capture_output=True,
+        check=True,
+    ).stdout
+    statement = json.loads((evidence / "statement.json").read_text())
+    assert statement["sender"] == "sha256:" + hashlib.sha256(der).hexdigest()
+    assert statement["recipients"] == [parties.unwrapper.key_id]
