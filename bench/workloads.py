@@ -12,6 +12,8 @@ import envelope
 from bench.keys import load_keys
 from bench.sdk import sdk_decrypt, sdk_encrypt
 
+DR_RECIPIENT_KEY_ARN = "arn:aws:kms:us-west-2:123456789012:key/2222abcd-12ab-34cd-56ef-1234567890ab"
+
 CHUNK = 64 * 1024
 PRIMITIVE_BUFFER = 8 << 20  # the primitives run over one 8 MiB buffer in memory
 
@@ -49,6 +51,18 @@ def send(size: int, keys: str, work: Path) -> None:
     )
 
 
+def send_3_recipients(size: int, keys: str, work: Path) -> None:
+    """envelope.seal to three recipients (two ARN-named, one fingerprint-named): 3 wraps."""
+    signer, unwrapper = load_keys(keys)
+    der = unwrapper.public_key_der()
+    wrappers = [
+        unwrapper.wrapper(),
+        envelope.PublicKeyWrapper(DR_RECIPIENT_KEY_ARN, der),
+        envelope.PublicKeyWrapper(None, der),  # a partner key, named by its fingerprint
+    ]
+    envelope.seal([work / "plain.bin"], work / "message3.env", signer=signer, wrappers=wrappers)
+
+
 def receive(size: int, keys: str, work: Path) -> None:
     """envelope.unseal with offline keys: local RSA unwrap, public-key verify."""
     signer, unwrapper = load_keys(keys)
@@ -71,5 +85,6 @@ WORKLOADS = {
     "sdk-send": sdk_send,
     "sdk-receive": sdk_receive,
     "send": send,
+    "send-3-recipients": send_3_recipients,
     "receive": receive,
 }

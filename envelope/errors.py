@@ -49,6 +49,22 @@ class WrongRecipientError(EnvelopeUsageError):
         )
 
 
+class RecipientListError(EnvelopeUsageError):
+    """The sender's recipient list cannot be sealed to (empty, too long, a key twice)."""
+
+
+class NoRecipientsError(RecipientListError):
+    """No recipient key was given."""
+
+
+class TooManyRecipientsError(RecipientListError):
+    """More recipient keys than the format's maximum (envelope.format.MAX_RECIPIENTS)."""
+
+
+class DuplicateRecipientError(RecipientListError):
+    """The same recipient key id was given twice."""
+
+
 class MalformedHeaderError(EnvelopeUsageError):
     """The header violates the format (a length out of range, truncation): rejected before
     any KMS call. The message names the field and its allowed range."""
@@ -75,13 +91,17 @@ class EnvelopeAuthenticationError(EnvelopeError):
 
 __all__ = [
     "AUTHENTICATION_FAILED",
+    "DuplicateRecipientError",
     "EnvelopeAuthenticationError",
     "EnvelopeError",
     "EnvelopeTooLargeError",
     "EnvelopeUsageError",
     "MalformedHeaderError",
+    "NoRecipientsError",
     "NotAnEnvelopeError",
     "OutputExistsError",
+    "RecipientListError",
+    "TooManyRecipientsError",
     "UnsupportedVersionError",
     "WrongRecipientError",
 ]

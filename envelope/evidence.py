@@ -23,7 +23,7 @@ SENDER_KEY_FILE = "sender.pem"
 INSTRUCTIONS_FILE = "VERIFY.txt"
 
 INSTRUCTIONS = """\
-Evidence for a message sealed in the kms-envelope/v1 format (see docs/FORMAT.md).
+Evidence for a message sealed in the kms-envelope/v2 format (see docs/FORMAT.md).
 
 1. The sender's key signed statement.json (ECDSA_SHA_512 over the raw bytes):
      openssl dgst -sha512 -verify sender.pem -signature statement.sig statement.json
@@ -34,13 +34,15 @@ Evidence for a message sealed in the kms-envelope/v1 format (see docs/FORMAT.md)
        statement.json && echo manifest OK
 3. The manifest names each file's SHA-512:
      sha512sum -c manifest.sha512
-4. Read what was signed: "sender" is the signing key ARN, "recipient" the encryption key the
-   files were sent to, "created" the sender's own claim of the time:
+4. Read what was signed: "sender" is the signing key id, "recipients" every encryption key
+   the files were sent to (a key id is a KMS key ARN, or sha256:<hex> = the SHA-256 of the
+   key's SubjectPublicKeyInfo DER), "created" the sender's own claim of the time:
      cat statement.json
 
 sender.pem must be the sender's public key obtained independently (for example, KMS
 GetPublicKey for the "sender" key ARN in statement.json, converted with
-openssl pkey -pubin -inform DER -in sender.der -out sender.pem).
+openssl pkey -pubin -inform DER -in sender.der -out sender.pem). For a sha256: sender,
+openssl pkey -pubin -in sender.pem -outform DER | sha256sum prints its fingerprint.
 """
 
 

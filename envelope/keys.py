@@ -22,6 +22,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from envelope.key_ids import fingerprint
+
 SIGNING_ALGORITHM = "ECDSA_SHA_512"
 """The KMS signing algorithm the envelope uses (SigningAlgorithm)."""
 
@@ -87,6 +89,17 @@ class KeyMaterialError(ValueError):
     """The key bytes given are not a key of the kind required (misuse, not tampering)."""
 
 
+def _spki_der(key: object) -> bytes:
+    return key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _key_id_or_fingerprint(key_id: str | None, public_key: object) -> str:
+    """``key_id`` as given, or, for None, the key's fingerprint (envelope.key_ids)."""
+    return fingerprint(_spki_der(public_key)) if key_id is None else _check_key_id(key_id)
+
+
 def _check_key_id(key_id: str) -> str:
     if not isinstance(key_id, str):
         raise TypeError(f"key_id must be a str (a key ARN), got {type(key_id).__name__}")
@@ -142,9 +155,10 @@ def _oaep() -> padding.OAEP:
 class PublicKeyVerifier:
     """Verifies offline with the sender's public key: 0 KMS Verify calls."""
 
-    def __init__(self, key_id: str, public_key: bytes) -> None:
-        self.key_id = _check_key_id(key_id)
+    def __init__(self, key_id: str | None, public_key: bytes) -> None:
+        """``key_id`` None names the key by its fingerprint (``sha256:<hex>``)."""
         self._key = _require_p521_public(load_public_key(public_key))
+        self.key_id = _key_id_or_fingerprint(key_id, self._key)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
@@ -162,9 +176,10 @@ class PublicKeyVerifier:
 class PublicKeyWrapper:
     """Wraps data keys offline with the recipient's public key: 0 KMS Encrypt calls."""
 
-    def __init__(self, key_id: str, public_key: bytes) -> None:
-        self.key_id = _check_key_id(key_id)
+    def __init__(self, key_id: str | None, public_key: bytes) -> None:
+        """``key_id`` None names the key by its fingerprint (``sha256:<hex>``)."""
         self._key = _require_rsa_public(load_public_key(public_key))
+        self.key_id = _key_id_or_fingerprint(key_id, self._key)
 
     @property
     def wrapped_size(self) -> int:
@@ -177,13 +192,16 @@ class PublicKeyWrapper:
 class PrivateKeySigner:
     """Signs with a local P-521 private key (tests, vectors, benchmarks)."""
 
-    def __init__(self, key_id: str, private_key: bytes | ec.EllipticCurvePrivateKey) -> None:
-        self.key_id = _check_key_id(key_id)
+    def __init__(self, key_id: str | None, private_key: bytes | ec.EllipticCurvePrivateKey) -> None:
+        """``key_id`` None names the key by its fingerprint (``sha256:<hex>``)."""
+        if key_id is not None:
+            _check_key_id(key_id)
         key = private_key if not isinstance(private_key, bytes) else load_private_key(private_key)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise KeyMaterialError("signing key must be an EC private key")
         _require_p521_public(key.public_key())
         self._key = key
+        self.key_id = _key_id_or_fingerprint(key_id, key.public_key())
 
     def sign(self, message: bytes) -> bytes:
         if len(message) > MAX_SIGNED_MESSAGE:
@@ -204,13 +222,16 @@ class PrivateKeySigner:
 class PrivateKeyUnwrapper:
     """Unwraps data keys with a local RSA private key (tests, vectors, benchmarks)."""
 
-    def __init__(self, key_id: str, private_key: bytes | rsa.RSAPrivateKey) -> None:
-        self.key_id = _check_key_id(key_id)
+    def __init__(self, key_id: str | None, private_key: bytes | rsa.RSAPrivateKey) -> None:
+        """``key_id`` None names the key by its fingerprint (``sha256:<hex>``)."""
+        if key_id is not None:
+            _check_key_id(key_id)
         key = private_key if not isinstance(private_key, bytes) else load_private_key(private_key)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise KeyMaterialError("encryption key must be an RSA private key")
         _require_rsa_public(key.public_key())
         self._key = key
+        self.key_id = _key_id_or_fingerprint(key_id, key.public_key())
 
     def unwrap(self, wrapped: bytes) -> bytes:
         # A wrong ciphertext raises ValueError from cryptography; the envelope reader turns it

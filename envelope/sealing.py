@@ -28,14 +28,21 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import envelope.format as header_format
-from envelope.errors import EnvelopeUsageError, OutputExistsError
+from envelope.errors import (
+    DuplicateRecipientError,
+    EnvelopeUsageError,
+    NoRecipientsError,
+    OutputExistsError,
+    TooManyRecipientsError,
+)
 from envelope.format import (
     DATA_KEY_SIZE,
     FORMAT_ID,
+    MAX_RECIPIENTS,
     SALT_SIZE,
     WRAPPED_KEY_SIZES,
     derive_payload_key,
-    encode_header,
+    encode_recipients_header,
 )
 from envelope.keys import KeyWrapper, Signer
 from envelope.records import SIGNATURE_MAX, SIGNATURE_MIN, encode_end_record, encode_file_record
@@ -161,12 +168,16 @@ def _read_exactly(source: BinaryIO, view: memoryview) -> int:
 
 
 def _statement(
-    signer: Signer, wrapper: KeyWrapper, created: str, sizes: Sequence[int], manifest: bytes
+    signer: Signer,
+    wrappers: Sequence[KeyWrapper],
+    created: str,
+    sizes: Sequence[int],
+    manifest: bytes,
 ) -> tuple[Statement, bytes]:
     statement = Statement(
         format=FORMAT_ID,
         sender=signer.key_id,
-        recipient=wrapper.key_id,
+        recipients=tuple(w.key_id for w in wrappers),
         created=created,
         files=len(sizes),
         bytes=sum(sizes),
@@ -201,19 +212,49 @@ def _wrapped(wrapping: Future[bytes]) -> bytes:
     return wrapped
 
 
+def recipient_wrappers(
+    wrapper: KeyWrapper | None, wrappers: Sequence[KeyWrapper] | None
+) -> list[KeyWrapper]:
+    """The recipients, in the format's order (ascending key id); misuse is a typed error."""
+    if isinstance(wrappers, str | bytes):
+        raise TypeError("wrappers must be a sequence of key wrappers")
+    given = ([wrapper] if wrapper is not None else []) + list(wrappers or ())
+    if not given:
+        raise NoRecipientsError("an envelope needs at least one recipient key")
+    if len(given) > MAX_RECIPIENTS:
+        raise TooManyRecipientsError(
+            f"an envelope names at most {MAX_RECIPIENTS} recipients, got {len(given)}"
+        )
+    seen: set[str] = set()
+    for item in given:
+        key_id = getattr(item, "key_id", None)
+        problem = key_id_problem(key_id)
+        if problem is not None:
+            raise EnvelopeUsageError(f"the recipient key id {problem}, got {key_id!r:.80}")
+        if key_id in seen:
+            raise DuplicateRecipientError(f"recipient {key_id!r} is given twice")
+        seen.add(key_id)
+    return sorted(given, key=lambda w: w.key_id)
+
+
 def seal(
     files: Sequence[Path | PlainFile],
     destination: Path,
     *,
     signer: Signer,
-    wrapper: KeyWrapper,
+    wrapper: KeyWrapper | None = None,
+    wrappers: Sequence[KeyWrapper] | None = None,
     created: datetime | None = None,
 ) -> SealResult:
-    """Sign-then-encrypt ``files`` to ``wrapper``'s key into the new file ``destination``.
+    """Sign-then-encrypt ``files`` to the recipients' keys into the new file ``destination``.
 
-    ``wrapper.wrap`` runs in a background thread, at the same time as ``signer.sign`` for a
-    small input: both must be safe to call from another thread (a boto3 client is).
+    The recipients are ``wrapper`` and/or ``wrappers`` (1-16 keys, each a KMS key or a
+    fingerprint-named public key, no key twice): the header carries one wrapped data key per
+    recipient and the signed statement lists them all. Each ``wrap`` runs in a background
+    thread, at the same time as ``signer.sign`` for a small input: both must be safe to call
+    from another thread (a boto3 client is).
     """
+    recipients = recipient_wrappers(wrapper, wrappers)
     inputs = _inputs(files)
     destination = Path(destination)
     if destination.exists():
@@ -227,11 +268,11 @@ def seal(
 
     data_key = os.urandom(DATA_KEY_SIZE)
     salt = os.urandom(SALT_SIZE)
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="envelope-wrap")
+    pool = ThreadPoolExecutor(max_workers=len(recipients), thread_name_prefix="envelope-wrap")
     try:
-        wrapping = pool.submit(wrapper.wrap, data_key)
+        wrapping = tuple(pool.submit(w.wrap, data_key) for w in recipients)
         small = sum(Path(p.path).stat().st_size for p in inputs) <= SMALL_INPUT
-        job = _Job(signer, wrapper, created_text, salt, data_key, wrapping)
+        job = _Job(signer, tuple(recipients), created_text, salt, data_key, wrapping)
         return (_seal_small if small else _seal_streaming)(inputs, destination, job)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -242,21 +283,24 @@ class _Job:
     """One seal's keys and parameters, with the data-key wrap already in flight."""
 
     signer: Signer
-    wrapper: KeyWrapper
+    wrappers: tuple[KeyWrapper, ...]
     created: str
     salt: bytes
     data_key: bytes
-    wrapping: Future[bytes]
+    wrapping: tuple[Future[bytes], ...]
 
     def begin(self) -> tuple[bytes, bytes]:
-        """The header and payload key, once the wrap is back."""
-        header = encode_header(self.wrapper.key_id, _wrapped(self.wrapping), self.salt)
+        """The header and payload key, once every wrap is back."""
+        entries = [
+            (w.key_id, _wrapped(f)) for w, f in zip(self.wrappers, self.wrapping, strict=True)
+        ]
+        header = encode_recipients_header(entries, self.salt)
         return header, derive_payload_key(self.data_key, header, self.salt)
 
     def sign(self, sizes: Sequence[int], manifest: bytes) -> tuple[Statement, bytes, bytes]:
         """The statement, its bytes and its signature."""
         statement, statement_bytes = _statement(
-            self.signer, self.wrapper, self.created, sizes, manifest
+            self.signer, self.wrappers, self.created, sizes, manifest
         )
         return statement, statement_bytes, _sign(self.signer, statement_bytes)
 

@@ -8,18 +8,21 @@ with ``openssl dgst -sha512 -verify`` and ``sha512sum -c``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from envelope import key_ids
 from envelope.errors import EnvelopeAuthenticationError, EnvelopeUsageError
 from envelope.keys import MAX_SIGNED_MESSAGE
 
 MAX_STATEMENT = MAX_SIGNED_MESSAGE  # 4096: KMS Sign RAW limit
 STATEMENT_KEYS = frozenset(
-    {"format", "sender", "recipient", "created", "files", "bytes", "manifest_sha512"}
+    {"format", "sender", "recipients", "created", "files", "bytes", "manifest_sha512"}
 )
+MAX_RECIPIENTS = 16  # envelope.format.MAX_RECIPIENTS (kept here too: no import cycle)
 NAME_MAX = 255
 MAX_FILES = 10_000
 _CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # not \d: Unicode
@@ -39,8 +42,8 @@ class Statement:
     """What the sender signs, RAW, with ECDSA_SHA_512 (at most 4096 bytes as JSON)."""
 
     format: str
-    sender: str  # the sender's signing key ARN
-    recipient: str  # the recipient's encryption key ARN
+    sender: str  # the sender's signing key id (ARN or sha256: fingerprint)
+    recipients: tuple[str, ...]  # every recipient key id, ascending, unique (the header's)
     created: str  # RFC 3339 UTC, seconds precision, e.g. "2026-11-28T22:00:00Z"
     files: int
     bytes: int  # total plaintext bytes over all files
@@ -48,14 +51,29 @@ class Statement:
 
     def to_json(self) -> bytes:
         """Sorted keys, two-space indent, ASCII only, one trailing newline."""
-        text = json.dumps(asdict(self), sort_keys=True, indent=2, ensure_ascii=True)
+        values = asdict(self)
+        values["recipients"] = list(self.recipients)
+        text = json.dumps(values, sort_keys=True, indent=2, ensure_ascii=True)
         return (text + "\n").encode("ascii")
 
 
 def key_id_problem(key_id: object) -> str | None:
-    """Why ``key_id`` cannot name a key in a statement, or None if it can."""
+    """Why ``key_id`` cannot name a key in a statement, or None if it can: a KMS key ARN or a
+    ``sha256:`` fingerprint, strictly (envelope.key_ids)."""
     if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
         return "must be 1-512 characters of printable ASCII without spaces (a key ARN)"
+    return key_ids.key_id_problem(key_id)
+
+
+def recipients_problem(recipients: object) -> str | None:
+    """Why ``recipients`` cannot be a statement's recipient list, or None if it can."""
+    if not isinstance(recipients, tuple) or not 1 <= len(recipients) <= MAX_RECIPIENTS:
+        return f"must be 1-{MAX_RECIPIENTS} key ids"
+    for key_id in recipients:
+        if key_id_problem(key_id) is not None:
+            return key_id_problem(key_id)
+    if any(a >= b for a, b in itertools.pairwise(recipients)):
+        return "must be unique and in ascending order"
     return None
 
 
@@ -109,7 +127,8 @@ _CANONICAL = re.compile(
         rf'  "files": {_INTEGER},\n'
         rf'  "format": {_STRING},\n'
         rf'  "manifest_sha512": {_STRING},\n'
-        rf'  "recipient": {_STRING},\n'
+        r'  "recipients": \[\n((?:    "[\x21\x23-\x5b\x5d-\x7e]{1,512}",\n){0,15}'
+        r'    "[\x21\x23-\x5b\x5d-\x7e]{1,512}"\n)  \],\n'
         rf'  "sender": {_STRING}\n'
         r"\}\n"
     ).encode("ascii")
@@ -135,14 +154,17 @@ def parse_statement(data: bytes) -> Statement:
     match = _CANONICAL.fullmatch(bytes(data))
     if match is None:
         raise EnvelopeAuthenticationError()
-    size, created, files, format_id, manifest, recipient, sender = match.groups()
+    size, created, files, format_id, manifest, recipients, sender = match.groups()
     values = {
         "bytes": int(size),  # at most 20 ASCII digits (the pattern)
         "created": _unescape(created),
         "files": int(files),
         "format": _unescape(format_id),
         "manifest_sha512": _unescape(manifest),
-        "recipient": _unescape(recipient),
+        "recipients": tuple(
+            line.strip().rstrip(b",").strip(b'"').decode("ascii")
+            for line in recipients.splitlines()
+        ),
         "sender": _unescape(sender),
     }
     if values["bytes"] > U64_MAX or values["files"] > MAX_FILES:
@@ -155,7 +177,8 @@ def parse_statement(data: bytes) -> Statement:
         datetime.strptime(values["created"], CREATED_FORMAT)  # a real time: ValueError if not
     except ValueError:
         raise EnvelopeAuthenticationError() from None
-    if key_id_problem(values["sender"]) or key_id_problem(values["recipient"]):
+    recipient_ids = values["recipients"]
+    if key_id_problem(values["sender"]) or recipients_problem(recipient_ids):
         raise EnvelopeAuthenticationError()
     statement = Statement(**values)
     if statement.to_json() != data:  # belt and braces: the template is the canonical form

@@ -24,7 +24,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any, BinaryIO
@@ -46,6 +46,7 @@ from envelope.statement import (
     MAX_STATEMENT,
     NAME_MAX,
     Statement,
+    key_id_problem,
     manifest_line,
     parse_statement,
 )
@@ -287,7 +288,8 @@ def unseal(
     out_dir: Path,
     *,
     unwrapper: KeyUnwrapper,
-    verifier: SignatureVerifier,
+    verifier: SignatureVerifier | None = None,
+    verifiers: Sequence[SignatureVerifier] | None = None,
     limits: ReceiveLimits | None = None,
     allow_stream: bool = False,
     on_progress: Callable[[int], object] | None = None,
@@ -301,22 +303,29 @@ def unseal(
     also reads a FIFO or a character device such as ``/dev/stdin``. ``on_progress(n)`` is
     called after each authenticated batch of ``n`` plaintext bytes (the temp files have no
     name to watch).
+
+    The trusted senders are ``verifier`` or ``verifiers`` (one or several, each keyed by its
+    ``key_id``): the statement's sender must be exactly one of those key ids, and its
+    signature is checked with that verifier. Any other sender, even with a valid signature by
+    its own key, is the one opaque ``EnvelopeAuthenticationError``.
     """
+    trusted = trusted_senders(verifier, verifiers)
     out_dir = Path(out_dir)
     limits = ReceiveLimits() if limits is None else limits
     if not out_dir.is_dir():
         raise EnvelopeUsageError(f"output directory {str(out_dir)!r} does not exist")
     with open_regular(source, allow_stream=allow_stream) as raw:
         header = read_header(raw)  # MalformedHeaderError / NotAnEnvelopeError: no KMS yet
-        if header.recipient_key_id != unwrapper.key_id:
-            raise WrongRecipientError(header.recipient_key_id, unwrapper.key_id)
+        wrapped_data_key = header.wrapped_for(unwrapper.key_id)
+        if wrapped_data_key is None:
+            raise WrongRecipientError(", ".join(header.recipient_key_ids), unwrapper.key_id)
         info = os.fstat(raw.fileno())
         capacity = None
         if stat.S_ISREG(info.st_mode):
             capacity = _check_size(info.st_size - len(header.raw), limits)
         stream: Any = _CountingSource(raw, _payload_limit())
         try:
-            data_key = bytes(unwrapper.unwrap(header.wrapped_data_key))
+            data_key = bytes(unwrapper.unwrap(wrapped_data_key))
         except ValueError:
             raise EnvelopeAuthenticationError() from None
         if len(data_key) != DATA_KEY_SIZE:
@@ -333,7 +342,9 @@ def unseal(
                 end = parser.finish()
                 hasher.drain()
                 writer.drain()
-                return _finish(end.statement, end.signature, sink, out_dir, unwrapper, verifier)
+                return _finish(
+                    end.statement, end.signature, sink, out_dir, header, unwrapper, trusted
+                )
             except BaseException:
                 hasher.quiesce()
                 writer.quiesce()
@@ -359,12 +370,37 @@ def output_target(out_dir: PurePath, name: str) -> PurePath:
     return target
 
 
-def statement_binds(statement: Statement, *, recipient: str, sender: str) -> bool:
-    """Recipient binding (Davis 2001): the signed statement must name this reader's key as
-    recipient and the expected key as sender; a forwarded message names someone else."""
+def trusted_senders(
+    verifier: SignatureVerifier | None, verifiers: Sequence[SignatureVerifier] | None
+) -> dict[str, SignatureVerifier]:
+    """The reader's trusted sender keys by key id; misuse is ``EnvelopeUsageError``."""
+    if isinstance(verifiers, str | bytes) or (verifiers is not None and not verifiers):
+        raise EnvelopeUsageError("verifiers must be a non-empty sequence of verifiers")
+    given = ([verifier] if verifier is not None else []) + list(verifiers or ())
+    if not given:
+        raise EnvelopeUsageError("unseal needs the trusted sender keys: verifier or verifiers")
+    trusted: dict[str, SignatureVerifier] = {}
+    for item in given:
+        problem = key_id_problem(getattr(item, "key_id", None))
+        if problem is not None:
+            raise EnvelopeUsageError(f"a trusted sender key id {problem}")
+        if item.key_id in trusted:
+            raise EnvelopeUsageError(f"trusted sender key {item.key_id!r} is given twice")
+        trusted[item.key_id] = item
+    return trusted
+
+
+def statement_binds(
+    statement: Statement, *, recipient: str, sender: str, header_recipients: Sequence[str]
+) -> bool:
+    """Recipient binding (Davis 2001): the signed statement must list this reader's key among
+    its recipients, list exactly the header's recipients (so no recipient can be added or
+    removed without the signature breaking), and name a trusted key as sender; a forwarded
+    envelope names someone else."""
     return (
         statement.format == FORMAT_ID
-        and statement.recipient == recipient
+        and recipient in statement.recipients
+        and statement.recipients == tuple(header_recipients)
         and statement.sender == sender
     )
 
@@ -374,12 +410,21 @@ def _finish(
     signature: bytes,
     sink: _FileSink,
     out_dir: Path,
+    header: header_format.Header,
     unwrapper: KeyUnwrapper,
-    verifier: SignatureVerifier,
+    trusted: dict[str, SignatureVerifier],
 ) -> Unsealed:
     statement = parse_statement(statement_bytes)
     manifest = b"".join(manifest_line(p.hasher.hexdigest(), p.name) for p in sink.done)
-    if not statement_binds(statement, recipient=unwrapper.key_id, sender=verifier.key_id):
+    verifier = trusted.get(statement.sender)  # exactly a trusted key id, or refused
+    if verifier is None:
+        raise EnvelopeAuthenticationError()
+    if not statement_binds(
+        statement,
+        recipient=unwrapper.key_id,
+        sender=verifier.key_id,
+        header_recipients=header.recipient_key_ids,
+    ):
         raise EnvelopeAuthenticationError()
     if (
         statement.files != len(sink.done)

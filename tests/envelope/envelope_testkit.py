@@ -141,7 +141,13 @@ def build_envelope(
     data_key = data_key or os.urandom(32)
     salt = salt or os.urandom(32)
     header = encode_header(recipient_key_id, wrapper.wrap(data_key), salt)
-    key = derive_payload_key(data_key, header, salt)
+    return build_raw(header, inner, data_key, final_flag=final_flag)
+
+
+def build_raw(header: bytes, inner: bytes, data_key: bytes, *, final_flag: bool = True) -> bytes:
+    """Encrypt ``inner`` under ``data_key`` after a header made by hand (its last 32 bytes
+    are the salt): the tool of a recipient who knows a data key and rewrites the header."""
+    key = derive_payload_key(data_key, header, header[-32:])
 
     class _Sink:
         def __init__(self) -> None:
@@ -173,7 +179,7 @@ def decrypt_inner(envelope_bytes: bytes, unwrapper: PrivateKeyUnwrapper) -> byte
 
     source = io.BytesIO(envelope_bytes)
     header = read_header(source)
-    data_key = unwrapper.unwrap(header.wrapped_data_key)
+    data_key = unwrapper.unwrap(header.wrapped_for(unwrapper.key_id))
     key = derive_payload_key(data_key, header.raw, header.salt)
     return b"".join(bytes(b) for b in DecryptReader(source, key).batches())
 

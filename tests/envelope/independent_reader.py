@@ -1,4 +1,4 @@
-"""A small reader of kms-envelope/v1 written only from docs/FORMAT.md.
+"""A small reader of kms-envelope/v2 written only from docs/FORMAT.md.
 
 It does not import ``envelope``: it exists to show the spec is precise enough for a second
 implementation. It reads the whole input into memory, so it is for test vectors only.
@@ -7,6 +7,7 @@ implementation. It reads the whole input into memory, so it is for test vectors 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -18,16 +19,22 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-MAGIC = b"kms-envelope/v1\n"
-INFO = b"kms-envelope/v1 payload key"
+MAGIC = b"kms-envelope/v2\n"
+INFO = b"kms-envelope/v2 payload key"
+MAX_RECIPIENTS = 16
+ARN = (
+    r"arn:aws(-[a-z]{1,16}){0,3}:kms:[a-z]{2}(-[a-z]{1,16}){1,4}-[0-9]{1,2}:[0-9]{12}:key/"
+    r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+)
+KEY_ID = re.compile(rf"{ARN}|sha256:[0-9a-f]{{64}}")
 CHUNK = 65536
 SEALED = CHUNK + 16
-STATEMENT_KEYS = {"format", "sender", "recipient", "created", "files", "bytes", "manifest_sha512"}
+STATEMENT_KEYS = {"format", "sender", "recipients", "created", "files", "bytes", "manifest_sha512"}
 
 
 class RejectedError(Exception):
-    """``kind`` is one of: not an envelope, header failure, wrong recipient,
-    authentication failure."""
+    """``kind`` is one of: not an envelope, unsupported version, header failure, wrong
+    recipient, authentication failure."""
 
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
@@ -74,25 +81,51 @@ def _valid_name(raw: bytes) -> str | None:
 MAX_CHUNKS = 2**32  # FORMAT.md, "Limits": far inside AES-GCM's bound under one key
 
 
-def read(data: bytes, *, recipient_arn, rsa_private_key, sender_arn, sender_public_key) -> Opened:
+def read(
+    data: bytes,
+    *,
+    recipient_arn,
+    rsa_private_key,
+    sender_arn=None,
+    sender_public_key=None,
+    trusted_senders=None,
+) -> Opened:
+    """``recipient_arn`` is the reader's key id (an ARN or a sha256: fingerprint);
+    the trusted senders are ``trusted_senders`` ({key id: public key}) or the one pair
+    ``sender_arn``/``sender_public_key``."""
+    trusted = dict(trusted_senders or {})
+    if sender_arn is not None:
+        trusted[sender_arn] = sender_public_key
+    if data.startswith(b"kms-envelope/v1\n"):
+        raise RejectedError("unsupported version")  # FORMAT.md, "Version 1": refused
     if not data.startswith(MAGIC):
         raise RejectedError("not an envelope")
     header = _Cursor(data, "header failure")
     header.take(16)
-    key_id_len = header.u16()
-    if not 1 <= key_id_len <= 512:
-        raise RejectedError("header failure")
-    key_id = header.take(key_id_len)
-    if any(b < 0x21 or b > 0x7E for b in key_id):
-        raise RejectedError("header failure")
-    wrapped_len = header.u16()
-    if wrapped_len not in (256, 384, 512):
-        raise RejectedError("header failure")
-    wrapped = header.take(wrapped_len)
+    entries: list[tuple[str, bytes]] = []
+    while True:
+        key_id_len = header.u16()
+        if key_id_len == 0 and entries:
+            break
+        if not 1 <= key_id_len <= 512 or len(entries) == MAX_RECIPIENTS:
+            raise RejectedError("header failure")
+        raw_id = header.take(key_id_len)
+        if any(b < 0x21 or b > 0x7E for b in raw_id):
+            raise RejectedError("header failure")
+        key_id = raw_id.decode("ascii")
+        wrapped_len = header.u16()
+        if wrapped_len not in (256, 384, 512):
+            raise RejectedError("header failure")
+        wrapped = header.take(wrapped_len)
+        if not KEY_ID.fullmatch(key_id) or (entries and key_id <= entries[-1][0]):
+            raise RejectedError("header failure")
+        entries.append((key_id, wrapped))
     salt = header.take(32)
     header_bytes = data[: header.pos]
-    if key_id.decode("ascii") != recipient_arn:
+    header_ids = [key_id for key_id, _ in entries]
+    if recipient_arn not in header_ids:
         raise RejectedError("wrong recipient")
+    wrapped = dict(entries)[recipient_arn]
 
     try:
         data_key = rsa_private_key.decrypt(
@@ -155,16 +188,17 @@ def read(data: bytes, *, recipient_arn, rsa_private_key, sender_arn, sender_publ
     )
     statement = _parse_statement(statement_bytes)
     if (
-        statement["format"] != "kms-envelope/v1"
-        or statement["recipient"] != recipient_arn
-        or statement["sender"] != sender_arn
+        statement["format"] != "kms-envelope/v2"
+        or recipient_arn not in statement["recipients"]
+        or statement["recipients"] != header_ids
+        or statement["sender"] not in trusted
         or statement["files"] != len(files)
         or statement["bytes"] != sum(len(body) for _, body in files)
         or statement["manifest_sha512"] != hashlib.sha512(manifest).hexdigest()
     ):
         raise RejectedError("authentication failure")
     try:
-        sender_public_key.verify(signature, statement_bytes, ec.ECDSA(hashes.SHA512()))
+        trusted[statement["sender"]].verify(signature, statement_bytes, ec.ECDSA(hashes.SHA512()))
     except InvalidSignature:
         raise RejectedError("authentication failure") from None
     return Opened(statement, statement_bytes, signature, files, manifest)
@@ -188,7 +222,9 @@ def _canonical(statement: dict) -> bytes:
         f'  "files": {statement["files"]},',
         f'  "format": {_json_string(statement["format"])},',
         f'  "manifest_sha512": {_json_string(statement["manifest_sha512"])},',
-        f'  "recipient": {_json_string(statement["recipient"])},',
+        '  "recipients": [',
+        ",\n".join(f"    {_json_string(r)}" for r in statement["recipients"]),
+        "  ],",
         f'  "sender": {_json_string(statement["sender"])}',
     ]
     return ("{\n" + "\n".join(lines) + "\n}\n").encode("ascii")
@@ -201,7 +237,7 @@ def _parse_statement(raw: bytes) -> dict:
         raise RejectedError("authentication failure") from None
     if not isinstance(statement, dict) or set(statement) != STATEMENT_KEYS:
         raise RejectedError("authentication failure")
-    strings = ("format", "sender", "recipient", "created", "manifest_sha512")
+    strings = ("format", "sender", "created", "manifest_sha512")
     if not all(isinstance(statement[k], str) for k in strings):
         raise RejectedError("authentication failure")
     if not all(type(statement[k]) is int and statement[k] >= 0 for k in ("files", "bytes")):
@@ -217,9 +253,15 @@ def _parse_statement(raw: bytes) -> dict:
         raise RejectedError("authentication failure") from None
     if not re.fullmatch(r"[0-9a-f]{128}", statement["manifest_sha512"]):
         raise RejectedError("authentication failure")
-    for key in ("sender", "recipient"):
-        if not re.fullmatch(r"[\x21-\x7e]{1,512}", statement[key]):
-            raise RejectedError("authentication failure")
+    recipients = statement["recipients"]
+    if (
+        not isinstance(recipients, list)
+        or not 1 <= len(recipients) <= MAX_RECIPIENTS
+        or not all(isinstance(r, str) and KEY_ID.fullmatch(r) for r in recipients)
+        or any(a >= b for a, b in itertools.pairwise(recipients))
+        or not KEY_ID.fullmatch(statement["sender"])
+    ):
+        raise RejectedError("authentication failure")
     if _canonical(statement) != raw:
         raise RejectedError("authentication failure")
     return statement

@@ -26,8 +26,10 @@ def keys() -> str:
 def test_every_workload_runs_and_both_formats_round_trip(tmp_path: Path, keys: str):
     data = bytes(range(256)) * 1000
     (tmp_path / "plain.bin").write_bytes(data)
-    for name in ("aes-256-gcm", "sha-512", "sdk-send", "sdk-receive", "send", "receive"):
+    names = ("aes-256-gcm", "sha-512", "sdk-send", "sdk-receive", "send", "receive")
+    for name in (*names, "send-3-recipients"):
         WORKLOADS[name](len(data), keys, tmp_path)
+    assert (tmp_path / "message3.env").stat().st_size > (tmp_path / "message.env").stat().st_size
     assert (tmp_path / "plain.sdk.out").read_bytes() == data
     assert (tmp_path / "received" / "plain.bin").read_bytes() == data
 

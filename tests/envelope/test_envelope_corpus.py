@@ -39,7 +39,8 @@ KEY_ID_LEN_AT = len(MAGIC)
 KEY_ID_AT = KEY_ID_LEN_AT + 2
 WRAPPED_LEN_AT = KEY_ID_AT + len(RECIPIENT)
 WRAPPED_AT = WRAPPED_LEN_AT + 2
-SALT_AT = WRAPPED_AT + 256  # fast_recipient is RSA-2048
+END_AT = WRAPPED_AT + 256  # fast_recipient is RSA-2048; then the u16 0 ending the list
+SALT_AT = END_AT + 2
 PAYLOAD_AT = SALT_AT + 32
 
 
@@ -296,9 +297,9 @@ def test_other_bytes_are_not_an_envelope(tmp_path, parties):
 
 
 def test_newer_version_is_named(tmp_path, parties, good):
-    data = b"kms-envelope/v2\n" + good[len(MAGIC) :]
+    data = b"kms-envelope/v3\n" + good[len(MAGIC) :]
     err = expect_rejected(tmp_path, parties, data, envelope.UnsupportedVersionError)
-    assert "kms-envelope/v2" in str(err)
+    assert "kms-envelope/v3" in str(err)
 
 
 # --- wrong recipient, unexpected sender, forwarding -------------------------------------------
@@ -353,9 +354,7 @@ def test_surreptitious_forwarding_is_detected(tmp_path, parties):
 def test_without_recipient_binding_forwarding_would_succeed(tmp_path, parties, monkeypatch):
     """Breaks the property on purpose: the forwarding test above is not vacuous."""
     data = forwarded_to_carol(tmp_path, parties)
-    monkeypatch.setattr(
-        unseal_module, "statement_binds", lambda statement, *, recipient, sender: True
-    )
+    monkeypatch.setattr(unseal_module, "statement_binds", lambda statement, **_: True)
     out = open_bytes(tmp_path, parties, data, unwrapper=parties.other_unwrapper)
     assert (out / "m.txt").read_bytes() == b"pay 100 to Mallory"
 
@@ -404,7 +403,7 @@ def rewrapped(good: bytes, parties: Parties) -> bytes:
     data_key = parties.unwrapper._inner.unwrap(header.wrapped_data_key)
     new_wrapped = parties.wrapper._inner.wrap(data_key)
     assert new_wrapped != header.wrapped_data_key
-    return good[:WRAPPED_AT] + new_wrapped + good[SALT_AT:]
+    return good[:WRAPPED_AT] + new_wrapped + good[END_AT:]
 
 
 def test_a_rewrapped_header_is_rejected(tmp_path, parties, good):

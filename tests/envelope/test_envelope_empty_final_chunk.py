@@ -26,7 +26,7 @@ def _inner_of_exactly_one_chunk(parties: Parties) -> bytes:
     for _ in range(10):
         data = bytes(size)
         digest = hashlib.sha512(manifest_line(hashlib.sha512(data).hexdigest(), "z")).hexdigest()
-        statement = Statement("kms-envelope/v1", SENDER, RECIPIENT, "2026-11-28T22:00:00Z", 1,
+        statement = Statement("kms-envelope/v2", SENDER, (RECIPIENT,), "2026-11-28T22:00:00Z", 1,
                               size, digest).to_json()  # fmt: skip
         inner = inner_plaintext([("z", data)], statement, parties.signer.sign(statement))
         if len(inner) == CHUNK:

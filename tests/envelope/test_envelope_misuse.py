@@ -144,12 +144,12 @@ def test_missing_output_directory(tmp_path, parties):
         ("a b", b"w" * 256, b"s" * 32, "recipient key id must be printable ASCII without spaces"),
         ("é", b"w" * 256, b"s" * 32, "recipient key id must be printable ASCII without spaces"),
         (
-            "a",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             b"w" * 255,
             b"s" * 32,
             "wrapped data key must be one of (256, 384, 512) bytes, got 255",
         ),
-        ("a", b"w" * 256, b"s" * 31, "salt must be 32 bytes, got 31"),
+        ("sha256:" + "0" * 64, b"w" * 256, b"s" * 31, "salt must be 32 bytes, got 31"),
     ],
 )
 def test_header_encoding_limits(key_id, wrapped, salt, message):
@@ -164,7 +164,8 @@ def test_sniff():
     assert sniff(b"\x00" * 16, total_size=512) == "seed"
     assert sniff(b"\x00" * 511) == "unknown"
     assert sniff(b"") == "unknown"
-    assert sniff(b"kms-envelope/v2\n" + b"x" * 496) == "seed"  # 512 bytes, not our magic
+    assert sniff(b"kms-envelope/v2\n" + b"x" * 10) == "envelope"
+    assert sniff(b"kms-envelope/v3\n" + b"x" * 496) == "seed"  # 512 bytes, not our magic
 
 
 @pytest.mark.parametrize(

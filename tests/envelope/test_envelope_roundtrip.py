@@ -46,7 +46,7 @@ def test_round_trip_sizes_around_chunk_boundaries(tmp_path: Path, parties: Parti
 def test_payload_size_follows_the_spec(tmp_path: Path, parties: Parties, size: int):
     sealed = seal_one(tmp_path, parties, pattern(size))
     raw = sealed.read_bytes()
-    header = len(MAGIC) + 2 + len(RECIPIENT) + 2 + 256 + 32
+    header = len(MAGIC) + 2 + len(RECIPIENT) + 2 + 256 + 2 + 32  # one entry, u16 0, salt
     result_statement = envelope.unseal(
         sealed, _mkdir(tmp_path / "o"), unwrapper=parties.unwrapper, verifier=parties.verifier
     )
@@ -114,9 +114,9 @@ def test_statement_is_readable_json_naming_both_keys(tmp_path: Path, parties: Pa
         "bytes": len(data),
         "created": "2026-11-28T22:00:00Z",
         "files": 1,
-        "format": "kms-envelope/v1",
+        "format": "kms-envelope/v2",
         "manifest_sha512": hashlib.sha512(manifest).hexdigest(),
-        "recipient": RECIPIENT,
+        "recipients": [RECIPIENT],
         "sender": SENDER,
     }
     assert result.manifest == manifest

@@ -33,9 +33,9 @@ VALUES = {
     "bytes": len(FILES[0][1]),
     "created": "2026-11-28T22:00:00Z",
     "files": 1,
-    "format": "kms-envelope/v1",
+    "format": "kms-envelope/v2",
     "manifest_sha512": hashlib.sha512(MANIFEST).hexdigest(),
-    "recipient": RECIPIENT,
+    "recipients": (RECIPIENT,),
     "sender": SENDER,
 }
 CANONICAL = Statement(**VALUES).to_json()
@@ -46,7 +46,7 @@ NON_CANONICAL = {
     "no trailing newline": CANONICAL[:-1],
     "CRLF": CANONICAL.replace(b"\n", b"\r\n"),
     "byte order mark": b"\xef\xbb\xbf" + CANONICAL,
-    "escaped member name": CANONICAL.replace(b'"recipient"', b'"recip\\u0069ent"'),
+    "escaped member name": CANONICAL.replace(b'"recipients"', b'"recip\\u0069ents"'),
     "escaped value": CANONICAL.replace(b'"arn:', b'"\\u0061rn:', 1),
     "escaped slash": CANONICAL.replace(b"key/", b"key\\/", 1),
     "leading zero": CANONICAL.replace(b'"files": 1', b'"files": 01'),
@@ -125,12 +125,14 @@ def test_statement_key_ids_are_printable_ascii(value: str):
         parse_statement(statement)
 
 
-def test_quotes_and_backslashes_in_key_ids_round_trip():
-    """The two characters the canonical form escapes."""
+def test_quotes_and_backslashes_in_key_ids_are_refused():
+    """Key ids are strict (an ARN or a fingerprint), so the two characters the canonical form
+    escapes never name a key: a statement carrying them is refused."""
     odd = 'arn:aws:kms:us-east-1:123456789012:alias/"quoted"\\x'
-    statement = Statement(**{**VALUES, "recipient": odd}).to_json()
+    statement = Statement(**{**VALUES, "recipients": (odd,)}).to_json()
     assert b'alias/\\"quoted\\"\\\\x"' in statement
-    assert parse_statement(statement).recipient == odd
+    with pytest.raises(envelope.EnvelopeAuthenticationError):
+        parse_statement(statement)
 
 
 @pytest.mark.parametrize("key_id", ["arn:aws:kms:us-east-1:123456789012:key/é", "a b"])

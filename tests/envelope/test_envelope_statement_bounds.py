@@ -134,8 +134,9 @@ def test_duplicate_members_are_the_opaque_error(member: str, copies: int):
 @BOUNDED
 @given(st.text(min_size=1, max_size=40).filter(lambda t: not t.isascii()))
 def test_odd_unicode_in_any_string_is_the_opaque_error(text: str):
-    for member in ("sender", "recipient", "created", "format", "manifest_sha512"):
-        raw = json.dumps(VALUES[member]).encode()
+    for member in ("sender", "recipients", "created", "format", "manifest_sha512"):
+        value = VALUES[member]
+        raw = json.dumps(value[0] if isinstance(value, tuple) else value).encode()
         for encoded in (text.encode("utf-8", "surrogatepass"), json.dumps(text)[1:-1].encode()):
             data = CANONICAL.replace(raw, raw[:1] + encoded + raw[1:], 1)
             with pytest.raises(envelope.EnvelopeAuthenticationError):

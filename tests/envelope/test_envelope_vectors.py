@@ -21,6 +21,7 @@ ERRORS = {
     "wrong recipient": envelope.WrongRecipientError,
     "header failure": envelope.MalformedHeaderError,
     "not an envelope": envelope.NotAnEnvelopeError,
+    "unsupported version": envelope.UnsupportedVersionError,
 }
 
 
@@ -56,7 +57,7 @@ ALL = sorted(VECTORS.glob("*.vec"))
 
 def test_vector_set_covers_every_outcome():
     assert {load(p).expect for p in ALL} == {"success", *ERRORS}
-    assert len(ALL) >= 14
+    assert len(ALL) >= 23
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)

@@ -26,6 +26,7 @@ from envelope_testkit import (  # noqa: E402
     RECIPIENT,
     SENDER,
     build_envelope,
+    build_raw,
     decrypt_inner,
     inner_plaintext,
     key_bytes,
@@ -33,21 +34,27 @@ from envelope_testkit import (  # noqa: E402
 )
 
 import envelope  # noqa: E402
+from envelope.format import encode_recipients_header  # noqa: E402
 
 CREATED = datetime(2026, 11, 28, 22, 0, 0, tzinfo=UTC)
 SIGNER = envelope.PrivateKeySigner(SENDER, key_bytes("sender.p521.pem"))
 OTHER_SIGNER = envelope.PrivateKeySigner(OTHER_SENDER, key_bytes("other_sender.p521.pem"))
 BOB = envelope.PrivateKeyUnwrapper(RECIPIENT, key_bytes("recipient.rsa4096.pem"))
 CAROL = envelope.PrivateKeyUnwrapper(OTHER_RECIPIENT, key_bytes("other_recipient.rsa4096.pem"))
+# The same kinds of key named by fingerprint (sha256: of the SPKI DER): a partner's own keys.
+PARTNER_SIGNER = envelope.PrivateKeySigner(None, key_bytes("other_sender.p521.pem"))
+DAVE = envelope.PrivateKeyUnwrapper(None, key_bytes("fast_recipient.rsa2048.pem"))
 KEY_FILES = {
     RECIPIENT: "recipient.rsa4096.pem",
     OTHER_RECIPIENT: "other_recipient.rsa4096.pem",
     SENDER: "sender.p521.pem",
     OTHER_SENDER: "other_sender.p521.pem",
+    PARTNER_SIGNER.key_id: "other_sender.p521.pem",
+    DAVE.key_id: "fast_recipient.rsa2048.pem",
 }
 
 
-def seal(files: list[tuple[str, bytes]], *, signer=SIGNER, to=BOB) -> bytes:
+def seal(files: list[tuple[str, bytes]], *, signer=SIGNER, to=BOB, also=()) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for name, data in files:
@@ -55,7 +62,8 @@ def seal(files: list[tuple[str, bytes]], *, signer=SIGNER, to=BOB) -> bytes:
             path.write_bytes(data)
             paths.append(path)
         out = Path(tmp) / "out.vec"
-        envelope.seal(paths, out, signer=signer, wrapper=to.wrapper(), created=CREATED)
+        wrappers = [to.wrapper(), *(u.wrapper() for u in also)]
+        envelope.seal(paths, out, signer=signer, wrappers=wrappers, created=CREATED)
         return out.read_bytes()
 
 
@@ -110,7 +118,7 @@ def envelope_statement(files: list[tuple[str, bytes]]) -> bytes:
     return envelope.Statement(
         format=envelope.FORMAT_ID,
         sender=SENDER,
-        recipient=RECIPIENT,
+        recipients=(RECIPIENT,),
         created="2026-11-28T22:00:00Z",
         files=len(files),
         bytes=sum(len(body) for _, body in files),
@@ -199,6 +207,74 @@ def main() -> None:
     )
     non_canonical()
     nested_statement()
+    key_ids_and_recipients(hello)
+
+
+def key_ids_and_recipients(hello: list[tuple[str, bytes]]) -> None:
+    """Fingerprint key ids, three recipients, and the attacks on the recipient list."""
+    write(
+        "fingerprint-key-ids.vec",
+        "success",
+        "a partner's P-521 key named sha256:<fingerprint> sends to a fingerprint-named RSA key",
+        seal(hello, signer=PARTNER_SIGNER, to=DAVE),
+        files=hello,
+        reader=DAVE,
+        sender=PARTNER_SIGNER.key_id,
+    )
+    three = seal(hello, also=(CAROL, DAVE))
+    for reader, name in ((BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")):
+        write(
+            f"three-recipients-{name}.vec",
+            "success",
+            "one envelope to two ARN-named keys and one fingerprint-named key, read by "
+            + name.capitalize(),
+            three,
+            files=hello,
+            reader=reader,
+        )
+    fourth = envelope.PrivateKeyUnwrapper(None, key_bytes("recipient.rsa4096.pem"))
+    KEY_FILES[fourth.key_id] = "recipient.rsa4096.pem"
+    write(
+        "three-recipients-fourth-key.vec",
+        "wrong recipient",
+        "the three-recipient envelope offered to a key it does not list",
+        three,
+        reader=fourth,
+    )
+    # Bob (a listed recipient) re-encrypts the signed content with the same data key to a
+    # header that lists only himself: the statement's recipient list no longer matches.
+    inner = decrypt_inner(three, BOB)
+    write(
+        "recipient-removed.vec",
+        "authentication failure",
+        "Bob dropped Carol and Dave from the header; the signed statement still lists them",
+        build_envelope(RECIPIENT, BOB.wrapper(), inner),
+    )
+    header = encode_recipients_header(
+        sorted(
+            [
+                (RECIPIENT, BOB.wrapper().wrap(b"k" * 32)),
+                (fourth.key_id, fourth.wrapper().wrap(b"k" * 32)),
+            ]
+        ),
+        b"s" * 32,
+    )
+    write(
+        "recipient-added.vec",
+        "authentication failure",
+        "Bob forwarded to an unlisted key by adding it to the header (same data key)",
+        build_raw(header, inner, b"k" * 32),
+        reader=fourth,
+    )
+    v1 = bytearray(seal(hello))
+    v1[:16] = b"kms-envelope/v1\n"
+    del v1[16 + 2 + len(RECIPIENT) + 2 + 512 : 16 + 2 + len(RECIPIENT) + 2 + 512 + 2]
+    write(
+        "version-1.vec",
+        "unsupported version",
+        "a kms-envelope/v1 header (one recipient, no list): refused with a precise error",
+        bytes(v1),
+    )
 
 
 if __name__ == "__main__":
