@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -415,3 +416,88 @@ def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
     ):
         return None
     return LOCKOUT_MESSAGE
+
+
+# -- the flow of one KMS request (the kms_key_policy_enforced patch runs it) -------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The error AWS answers a request with: HTTP status, error code (``__type``), message."""
+
+    status: int
+    code: str
+    message: str
+
+
+def authorize_request(
+    request: KmsRequest,
+    caller: Caller,
+    *,
+    account: str,
+    region: str,
+    find_key: Callable[[str], Any | None],
+    ciphertext_key: str | None = None,
+) -> Refusal | None:
+    """None if the request may go on to the operation; otherwise the Refusal AWS would send.
+
+    The caller is authenticated and the request validated already (the patches stack in that
+    order: local_endpoint.patches). Then, as AWS does: IAM permission on an alias the request
+    acts on; for each key permission (``key_checks``), the key exists (``find_key`` resolves a
+    key ID, key ARN, alias name or alias ARN to moto's key, or None), then its key policy
+    allows the caller. A Decrypt or ReEncrypt whose ciphertext names no key goes on, so that
+    the operation answers the bad ciphertext as KMS does.
+    """
+    alias_arn = alias_arn_of(request, account, region)
+    if alias_arn is not None:
+        denial = authorize_alias(caller, request.action, alias_arn)
+        if denial is not None:
+            return _denied(denial)
+    for check in key_checks(request, ciphertext_key=ciphertext_key):
+        if check.key_ref is None and check.action in ("kms:Decrypt", "kms:ReEncryptFrom"):
+            return None
+        if check.key_ref is None and check.key_required:
+            return Refusal(400, "ValidationException", null_parameter_message(check.parameter))
+        key = None
+        if check.key_ref:
+            key = find_key(check.key_ref)
+            if key is None:
+                return not_found(check.key_ref, account, region)
+        try:
+            denial = authorize_kms(request, caller, key, check)
+        except keypolicy.PolicyError as error:
+            log(f"cannot evaluate the key policy of {check.key_ref}: {error}")
+            return Refusal(
+                500,
+                "KMSInternalException",
+                messages.POLICY_NOT_EVALUATED.format(reason=str(error)),
+            )
+        if denial is not None:
+            return _denied(denial)
+    return None
+
+
+def _denied(denial: Denial) -> Refusal:
+    log(f"denied: {denial.message}")
+    return Refusal(400, "AccessDeniedException", denial.message)
+
+
+def null_parameter_message(parameter: str) -> str:
+    """AWS's wording for a required parameter left out (``KeyId`` is called ``keyId``)."""
+    name = parameter[0].lower() + parameter[1:]
+    return (
+        f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+
+
+def not_found(key_ref: str, account: str, region: str) -> Refusal:
+    """NotFoundException worded as AWS KMS words it for a key or an alias."""
+    if key_ref.startswith("alias/") or ":alias/" in key_ref:
+        name = "alias/" + key_ref.split("alias/", 1)[1]
+        arn = f"arn:{PARTITION}:kms:{region}:{account}:{name}"
+        return Refusal(400, "NotFoundException", messages.NOT_FOUND_ALIAS.format(arn=arn))
+    key_arn = key_ref
+    if not key_ref.startswith("arn:"):
+        key_arn = f"arn:{PARTITION}:kms:{region}:{account}:key/{key_ref}"
+    return Refusal(400, "NotFoundException", messages.NOT_FOUND_KEY.format(arn=key_arn))

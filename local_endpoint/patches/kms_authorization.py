@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import keypolicy
 from local_endpoint import (
     authorization,
-    messages,
     validation,
 )
 from local_endpoint.patches import wire
@@ -36,54 +33,30 @@ def kms_key_policy_enforced(patcher: Patcher) -> None:
 
     def call_action(self: Any) -> Any:
         operation = self._get_action()
-        try:
-            params = json.loads(self.body) if self.body else {}
-        except ValueError:
+        params = wire.json_params(self)
+        if params is None:
             return original_call_action(self)  # moto answers the malformed request
-        if not isinstance(params, dict):
-            return original_call_action(self)
         request = authorization.KmsRequest(operation, params)
         try:
             caller = wire.authenticate(self)
         except authorization.UnrecognizedCredentialsError as error:
             return wire.json_error(self, 400, error.code, error.message)
-        alias_arn = authorization.alias_arn_of(request, self.current_account, self.region)
-        if alias_arn is not None:
-            denial = authorization.authorize_alias(caller, request.action, alias_arn)
-            if denial is not None:
-                authorization.log(f"denied: {denial.message}")
-                return wire.json_error(self, 400, "AccessDeniedException", denial.message)
         ciphertext_key = None
         if operation in ("Decrypt", "ReEncrypt"):
             # A symmetric ciphertext names its key (moto's format: the key ID comes first).
             ciphertext_key = wire.key_id_in_symmetric_ciphertext(params.get("CiphertextBlob"))
             if ciphertext_key not in self.kms_backend.keys:
                 ciphertext_key = None
-        for check in authorization.key_checks(request, ciphertext_key=ciphertext_key):
-            if check.key_ref is None and check.action in ("kms:Decrypt", "kms:ReEncryptFrom"):
-                return original_call_action(self)  # moto answers the bad ciphertext
-            if check.key_ref is None and check.key_required:
-                return wire.json_error(
-                    self, 400, "ValidationException", wire.null_message(check.parameter)
-                )
-            key = None
-            if check.key_ref:
-                key = wire.existing_key(self, check.key_ref)
-                if key is None:
-                    return wire.not_found(self, check.key_ref)
-            try:
-                denial = authorization.authorize_kms(request, caller, key, check)
-            except keypolicy.PolicyError as error:
-                authorization.log(f"cannot evaluate the key policy of {check.key_ref}: {error}")
-                return wire.json_error(
-                    self,
-                    500,
-                    "KMSInternalException",
-                    messages.POLICY_NOT_EVALUATED.format(reason=str(error)),
-                )
-            if denial is not None:
-                authorization.log(f"denied: {denial.message}")
-                return wire.json_error(self, 400, "AccessDeniedException", denial.message)
+        refusal = authorization.authorize_request(
+            request,
+            caller,
+            account=self.current_account,
+            region=self.region,
+            find_key=lambda key_ref: wire.existing_key(self, key_ref),
+            ciphertext_key=ciphertext_key,
+        )
+        if refusal is not None:
+            return wire.json_error(self, refusal.status, refusal.code, refusal.message)
         return original_call_action(self)
 
     patcher.replace(KmsResponse, "call_action", call_action)
@@ -106,11 +79,8 @@ def kms_validation_before_authorization(patcher: Patcher) -> None:
     original_call_action = KmsResponse.call_action
 
     def call_action(self: Any) -> Any:
-        try:
-            params = json.loads(self.body) if self.body else {}
-        except ValueError:
-            return original_call_action(self)
-        if not isinstance(params, dict):
+        params = wire.json_params(self)
+        if params is None:
             return original_call_action(self)
         try:
             wire.authenticate(self)

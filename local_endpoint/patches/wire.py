@@ -13,17 +13,16 @@ from moto.core.exceptions import JsonRESTError
 
 from local_endpoint import (
     authorization,
-    messages,
 )
 
 
-def null_message(parameter: str) -> str:
-    """AWS's wording for a required parameter left out (``KeyId`` is called ``keyId``)."""
-    name = parameter[0].lower() + parameter[1:]
-    return (
-        f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: "
-        "Member must not be null"
-    )
+def json_params(response: Any) -> dict[str, Any] | None:
+    """A JSON-protocol request's parameters; None for a body that is not a JSON object."""
+    try:
+        params = json.loads(response.body) if response.body else {}
+    except ValueError:
+        return None
+    return params if isinstance(params, dict) else None
 
 
 def existing_key(response: Any, key_ref: str) -> Any | None:
@@ -32,27 +31,6 @@ def existing_key(response: Any, key_ref: str) -> Any | None:
         return response.kms_backend.describe_key(key_ref)
     except (KeyError, AttributeError, JsonRESTError):  # moto: KeyError, or None for an alias
         return None
-
-
-def not_found(response: Any, key_ref: str) -> tuple[int, dict, str]:
-    """NotFoundException worded as AWS KMS words it for a key or an alias."""
-    account, region = response.current_account, response.region
-    if key_ref.startswith("alias/") or ":alias/" in key_ref:
-        name = "alias/" + key_ref.split("alias/", 1)[1]
-        return json_error(
-            response,
-            400,
-            "NotFoundException",
-            messages.NOT_FOUND_ALIAS.format(
-                arn=f"arn:{authorization.PARTITION}:kms:{region}:{account}:{name}"
-            ),
-        )
-    key_arn = key_ref
-    if not key_ref.startswith("arn:"):
-        key_arn = f"arn:{authorization.PARTITION}:kms:{region}:{account}:key/{key_ref}"
-    return json_error(
-        response, 400, "NotFoundException", messages.NOT_FOUND_KEY.format(arn=key_arn)
-    )
 
 
 def authenticate(response: Any) -> Any:
