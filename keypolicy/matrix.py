@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .actions import ADMIN_ACTIONS, KMS_ACTIONS
+from .actions import KEY_ADMIN_ACTIONS, KMS_ACTIONS
 from .conditions import Clause
 from .errors import PolicyError
 from .evaluator import CompiledPolicy, Outcome, Statement, compile_policy, request_context_for
@@ -57,7 +57,7 @@ _NAMED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Verify", ("kms:Verify",)),
     ("GetPublicKey", ("kms:GetPublicKey",)),
     ("DescribeKey", ("kms:DescribeKey",)),
-    ("Admin", ADMIN_ACTIONS),
+    ("Admin", KEY_ADMIN_ACTIONS),
 )
 OTHER_ACTIONS: tuple[str, ...] = tuple(
     a for a in KMS_ACTIONS if not any(a in group for _h, group in _NAMED_COLUMNS)
