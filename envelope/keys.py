@@ -166,10 +166,6 @@ class PublicKeyWrapper:
         self.key_id = _check_key_id(key_id)
         self._key = _require_rsa_public(load_public_key(public_key))
 
-    @property
-    def wrapped_size(self) -> int:
-        return self._key.key_size // 8
-
     def wrap(self, data_key: bytes) -> bytes:
         return self._key.encrypt(bytes(data_key), _oaep())
 

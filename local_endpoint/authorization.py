@@ -64,7 +64,7 @@ _SIGNING_OPERATIONS = frozenset({"Sign", "Verify"})
 
 
 @dataclass(frozen=True)
-class Caller:
+class AuthenticatedCaller:
     """The principal behind a request's access key."""
 
     arn: str  # what GetCallerIdentity answers: an IAM user or an assumed-role session
@@ -95,7 +95,7 @@ class UnrecognizedCredentialsError(Exception):
 class Denial:
     """An authorization failure, phrased as AWS phrases it."""
 
-    caller: Caller
+    caller: AuthenticatedCaller
     action: str
     resource: str
     reason: str
@@ -129,7 +129,9 @@ INVALID_TOKEN_MESSAGE = messages.INVALID_TOKEN.text
 EXPIRED_TOKEN_MESSAGE = messages.EXPIRED_TOKEN.text
 
 
-def identify(access_key: str, account: str, *, session_token: str | None = None) -> Caller:
+def identify(
+    access_key: str, account: str, *, session_token: str | None = None
+) -> AuthenticatedCaller:
     """The caller for ``access_key``: the administrator, an assumed-role session, or an IAM user.
 
     AWS authenticates before it authorizes: an access key it never issued is rejected with
@@ -145,17 +147,17 @@ def identify(access_key: str, account: str, *, session_token: str | None = None)
     from local_endpoint.endpoint import ADMIN_ACCESS_KEY_ID
 
     if access_key == ADMIN_ACCESS_KEY_ID:
-        return Caller(arn=administrator_arn(account), account=account)
+        return AuthenticatedCaller(arn=administrator_arn(account), account=account)
     session = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key)
     if session is not None:
         if session_token != session.session_token:
             raise UnrecognizedCredentialsError("UnrecognizedClientException", INVALID_TOKEN_MESSAGE)
         if session.expiration <= utcnow():
             raise UnrecognizedCredentialsError("ExpiredTokenException", EXPIRED_TOKEN_MESSAGE)
-        return Caller(arn=session.arn, account=account, role_arn=session.role_arn)
+        return AuthenticatedCaller(arn=session.arn, account=account, role_arn=session.role_arn)
     user = iam_backends[account][PARTITION].get_user_from_access_key_id(access_key)
     if user is not None:
-        return Caller(arn=user.arn, account=account, user_name=user.name)
+        return AuthenticatedCaller(arn=user.arn, account=account, user_name=user.name)
     raise UnrecognizedCredentialsError("UnrecognizedClientException", INVALID_TOKEN_MESSAGE)
 
 
@@ -173,7 +175,7 @@ def find_role(account: str, role_arn: str) -> Any | None:
 # -- identity policies ------------------------------------------------------------------------
 
 
-def identity_policies_allow(caller: Caller, action: str, resource: str) -> bool:
+def identity_policies_allow(caller: AuthenticatedCaller, action: str, resource: str) -> bool:
     """Whether the caller's IAM identity policies allow ``action`` on ``resource``.
 
     The administrator has full IAM permissions. A session has its role's inline and managed
@@ -199,7 +201,7 @@ def identity_policies_allow(caller: Caller, action: str, resource: str) -> bool:
 # -- KMS ----------------------------------------------------------------------------------------
 
 
-def kms_context(request: KmsRequest, caller: Caller) -> dict[str, str]:
+def kms_context(request: KmsRequest, caller: AuthenticatedCaller) -> dict[str, str]:
     """The condition keys AWS KMS puts in this request's context (KMS condition keys)."""
     context = {"kms:CallerAccount": caller.account, "aws:PrincipalArn": caller.principal_arn}
     params = request.params
@@ -301,7 +303,7 @@ def alias_arn_of(request: KmsRequest, account: str, region: str) -> str | None:
     return f"arn:{PARTITION}:kms:{region}:{account}:{name}"
 
 
-def authorize_alias(caller: Caller, action: str, alias_arn: str) -> Denial | None:
+def authorize_alias(caller: AuthenticatedCaller, action: str, alias_arn: str) -> Denial | None:
     """CreateAlias, UpdateAlias and DeleteAlias also need IAM permission on the alias itself
     (KMS developer guide, "Controlling access to aliases"): aliases have no resource policy."""
     if identity_policies_allow(caller, action, alias_arn):
@@ -310,7 +312,7 @@ def authorize_alias(caller: Caller, action: str, alias_arn: str) -> Denial | Non
 
 
 def authorize_kms(
-    request: KmsRequest, caller: Caller, key: Any | None, check: KeyCheck | None = None
+    request: KmsRequest, caller: AuthenticatedCaller, key: Any | None, check: KeyCheck | None = None
 ) -> Denial | None:
     """None if the caller may make the request; otherwise the Denial AWS would send.
 
@@ -356,7 +358,11 @@ def _no_identity_policy(action: str) -> str:
 
 
 def authorize_assume_role(
-    caller: Caller, role: Any | None, role_arn: str, external_id: str | None, session: str | None
+    caller: AuthenticatedCaller,
+    role: Any | None,
+    role_arn: str,
+    external_id: str | None,
+    session: str | None,
 ) -> Denial | None:
     """None if the role's trust policy lets the caller assume it; otherwise the Denial.
 
@@ -390,7 +396,7 @@ LOCKOUT_MESSAGE = messages.LOCKOUT.text
 INVALID_PRINCIPALS_MESSAGE = messages.INVALID_PRINCIPALS.text
 
 
-def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
+def new_key_policy_problem(policy: str, caller: AuthenticatedCaller) -> str | None:
     """Why KMS would refuse ``policy`` from ``caller`` at CreateKey/PutKeyPolicy, or None.
 
     KMS developer guide, "Default key policy" (lockout safety check) and PutKeyPolicy:
@@ -432,7 +438,7 @@ class Refusal:
 
 def authorize_request(
     request: KmsRequest,
-    caller: Caller,
+    caller: AuthenticatedCaller,
     *,
     account: str,
     region: str,

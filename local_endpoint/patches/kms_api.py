@@ -295,7 +295,7 @@ def kms_key_policy_safety_checks(patcher: Patcher) -> None:
     from moto.kms import models
     from moto.kms.responses import KmsResponse
 
-    def check(policy: Any, caller: authorization.Caller, bypass: Any) -> None:
+    def check(policy: Any, caller: authorization.AuthenticatedCaller, bypass: Any) -> None:
         if policy is None or bypass is True:
             return
         text = policy if isinstance(policy, str) else json.dumps(policy)
