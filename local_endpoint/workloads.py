@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from stacks.outputs import RECEIVER_ROLE_ARN, SENDER_ROLE_ARN
+
 SENDER_PROFILE: Final = "sender-workload"
 RECEIVER_PROFILE: Final = "receiver-workload"
 _POLICY_NAME: Final = "AssumeOnlyItsOwnRole"
@@ -108,13 +110,13 @@ def create_party_workloads(
     name_prefix: str = "",
 ) -> WorkloadProfiles:
     """Both workloads for the deployed stack's roles (`outputs`), and their profile files."""
-    account = outputs["SenderRoleArn"].split(":")[4]
+    account = outputs[SENDER_ROLE_ARN].split(":")[4]
     sender = create_workload(
         iam,
         account=account,
         user_name=f"{name_prefix}{SENDER_PROFILE}",
         role_name=f"{name_prefix}SenderWorkload",
-        party_role_arn=outputs["SenderRoleArn"],
+        party_role_arn=outputs[SENDER_ROLE_ARN],
         profile=SENDER_PROFILE,
     )
     receiver = create_workload(
@@ -122,7 +124,7 @@ def create_party_workloads(
         account=account,
         user_name=f"{name_prefix}{RECEIVER_PROFILE}",
         role_name=f"{name_prefix}ReceiverWorkload",
-        party_role_arn=outputs["ReceiverRoleArn"],
+        party_role_arn=outputs[RECEIVER_ROLE_ARN],
         profile=RECEIVER_PROFILE,
     )
     return write_profiles(directory, (sender, receiver), region=region)

@@ -2,9 +2,9 @@
 
 It holds everything one deployment needs: the two asymmetric keys with their aliases and key
 policies, the sender and receiver roles with their trust policies, the key-change alarms, and
-the six outputs the parties read (`OUTPUT_NAMES`). Every setting comes from a `StackConfig`
-(the same typed settings `cdk.json` fills in); the construct validates it when it is built, so
-a bad value fails `cdk synth` with one line naming the field.
+the six outputs the parties read (`stacks.outputs.OUTPUT_NAMES`). Every setting comes from a
+`StackConfig` (the same typed settings `cdk.json` fills in); the construct validates it when it
+is built, so a bad value fails `cdk synth` with one line naming the field.
 
 Logical IDs: `KmsSignEncryptStack` adds this construct with the id `Default`, which the CDK
 leaves out of logical IDs, so every resource keeps the ID it had before the construct existed
@@ -24,20 +24,11 @@ from stacks import key_policy
 from stacks.alarms import KeyChangeAlarms
 from stacks.config import PartyPrincipal, StackConfig
 from stacks.keys import REMOVAL_POLICIES, AsymmetricKey, KeyPurpose
+from stacks.outputs import OUTPUT_NAMES
 from stacks.roles import KeyUserRole
 
 HIDDEN_ID: Final = "Default"
 """The construct id the CDK leaves out of logical IDs: the stack uses it to keep its IDs."""
-
-OUTPUT_NAMES: Final = (
-    "EncryptionKeyArn",
-    "EncryptionKeyAlias",
-    "SigningKeyArn",
-    "SigningKeyAlias",
-    "SenderRoleArn",
-    "ReceiverRoleArn",
-)
-"""The CloudFormation outputs the construct adds (the parties find the deployment by them)."""
 
 
 class KmsSignEncrypt(Construct):

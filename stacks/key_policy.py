@@ -17,6 +17,7 @@ from typing import Final
 
 from aws_cdk import aws_iam as iam
 
+from envelope import keys as envelope_keys
 from keypolicy import actions
 
 # Administrative actions: what the key's administrators, and CloudFormation acting for them,
@@ -42,8 +43,9 @@ VERIFY_ACTIONS: Final[tuple[str, ...]] = ("kms:Verify",)
 PUBLIC_KEY_ACTIONS: Final[tuple[str, ...]] = ("kms:GetPublicKey",)
 
 # The one algorithm each key may be used with, enforced by key-policy conditions.
-ENCRYPTION_ALGORITHM: Final = "RSAES_OAEP_SHA_256"
-SIGNING_ALGORITHM: Final = "ECDSA_SHA_512"
+# (The envelope format's algorithms: written once, in envelope.keys.)
+ENCRYPTION_ALGORITHM: Final = envelope_keys.ENCRYPTION_ALGORITHM
+SIGNING_ALGORITHM: Final = envelope_keys.SIGNING_ALGORITHM
 ENCRYPTION_ALGORITHM_KEY: Final = "kms:EncryptionAlgorithm"
 SIGNING_ALGORITHM_KEY: Final = "kms:SigningAlgorithm"
 

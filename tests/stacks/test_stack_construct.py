@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 from stacks import ConfigError, KmsSignEncrypt, StackConfig
 from stacks.app import cdk_json_context
 from stacks.config import CONTEXT_PREFIX
-from stacks.construct import OUTPUT_NAMES
+from stacks.outputs import OUTPUT_NAMES
 from tests.stacks.conftest import Synthesized
 
 REPO = Path(__file__).resolve().parents[2]
