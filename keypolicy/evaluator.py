@@ -319,11 +319,16 @@ def decide(
     `context` maps condition keys to a value or a list of values; `resource` is the key ARN,
     needed only when the policy's Resource is not `*`. Parsed policies are cached.
     """
-    if isinstance(policy, str):
-        text = policy
-    else:
-        try:
-            text = json.dumps(policy, sort_keys=True)
-        except (TypeError, ValueError) as error:
-            raise PolicyError(f"the key policy is not a JSON document: {error}") from None
+    text = policy_text(policy, "key policy")
     return _compile_cached(text).decide(principal, action, context, resource=resource)
+
+
+def policy_text(policy: str | Mapping[str, Any], kind: str) -> str:
+    """A policy as text, the cache key of its compiled form (a parsed document is serialized
+    with sorted keys); PolicyError if it is not a JSON document. `kind` names it in the error."""
+    if isinstance(policy, str):
+        return policy
+    try:
+        return json.dumps(policy, sort_keys=True)
+    except (TypeError, ValueError) as error:
+        raise PolicyError(f"the {kind} is not a JSON document: {error}") from None

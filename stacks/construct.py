@@ -50,26 +50,31 @@ class KmsSignEncrypt(Construct):
         config = (config or StackConfig()).validated()
         self.config = config
 
-        self.sender_role = KeyUserRole(
-            self,
-            "SenderRole",
-            role_name=config.sender_role_physical_name,
-            description="Signs with the signing key and encrypts with the encryption key",
-            trust=key_policy.trust_statements(
-                "Sender",
-                self._party(config.sender_principals, config.sender_workload_role_name),
-            ),
-        ).role
-        self.receiver_role = KeyUserRole(
-            self,
-            "ReceiverRole",
-            role_name=config.receiver_role_physical_name,
-            description="Decrypts with the encryption key and verifies with the signing key",
-            trust=key_policy.trust_statements(
-                "Receiver",
-                self._party(config.receiver_principals, config.receiver_workload_role_name),
-            ),
-        ).role
+        self.sender_role, self.receiver_role = (
+            KeyUserRole(
+                self,
+                f"{party}Role",
+                role_name=role_name,
+                description=description,
+                trust=key_policy.trust_statements(party, self._party(principals, workload)),
+            ).role
+            for party, role_name, description, principals, workload in (
+                (
+                    "Sender",
+                    config.sender_role_physical_name,
+                    "Signs with the signing key and encrypts with the encryption key",
+                    config.sender_principals,
+                    config.sender_workload_role_name,
+                ),
+                (
+                    "Receiver",
+                    config.receiver_role_physical_name,
+                    "Decrypts with the encryption key and verifies with the signing key",
+                    config.receiver_principals,
+                    config.receiver_workload_role_name,
+                ),
+            )
+        )
 
         admin = key_policy.key_administration(_principals(config.admin_principals))
         self.encryption_key = AsymmetricKey(

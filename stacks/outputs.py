@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
+# (Same shape as stacks.key_policy's constant blocks, by nature: one named constant a line.)
 ENCRYPTION_KEY_ARN: Final = "EncryptionKeyArn"
 ENCRYPTION_KEY_ALIAS: Final = "EncryptionKeyAlias"
 SIGNING_KEY_ARN: Final = "SigningKeyArn"

@@ -330,6 +330,8 @@ def kms_key_policy_safety_checks(patcher: Patcher) -> None:
     original_create = models.Key.create_from_cloudformation_json
     original_update = models.Key.update_from_cloudformation_json
 
+    # The same signature as cloudformation.py's wrapper of this classmethod (both mirror moto's):
+    # each patch wraps it for its own reason, so that either can be left out alone.
     def create_from_cloudformation_json(
         cls: type,
         resource_name: str,
