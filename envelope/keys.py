@@ -181,10 +181,6 @@ class PublicKeyWrapper:
         self._key = _require_rsa_public(load_public_key(public_key))
         self.key_id = _key_id_or_fingerprint(key_id, self._key)
 
-    @property
-    def wrapped_size(self) -> int:
-        return self._key.key_size // 8
-
     def wrap(self, data_key: bytes) -> bytes:
         return self._key.encrypt(bytes(data_key), _oaep())
 

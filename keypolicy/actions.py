@@ -73,8 +73,10 @@ KMS_ACTIONS: tuple[str, ...] = tuple(
 )
 _CANONICAL = {action.lower(): action for action in KMS_ACTIONS}
 
-# Actions on a key that do not use it for cryptography: they manage it (key-scoped only).
-ADMIN_ACTIONS: tuple[str, ...] = tuple(
+# Key administration: every action on a key that does not use it for cryptography (key-scoped
+# only). The one list of them: the access matrix's "Admin" column, and the base of the stack's
+# administration statement (stacks.key_policy.KEY_ADMIN_ACTIONS grants a subset).
+KEY_ADMIN_ACTIONS: tuple[str, ...] = tuple(
     f"kms:{name}"
     for name in (
         "PutKeyPolicy",
@@ -99,6 +101,11 @@ ADMIN_ACTIONS: tuple[str, ...] = tuple(
         "DisableKeyRotation",
     )
 )
+
+GRANTING_ACTIONS: tuple[str, ...] = ("kms:PutKeyPolicy", "kms:CreateGrant")
+"""Administration that hands out every use of the key: rewrite its policy, or grant by grant."""
+ROTATION_ACTIONS: tuple[str, ...] = ("kms:DisableKeyRotation", "kms:EnableKeyRotation")
+"""Automatic rotation; symmetric keys only (asymmetric keys cannot rotate)."""
 
 
 # The actions a role trust policy governs for an IAM principal (STS API reference; IAM User

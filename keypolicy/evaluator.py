@@ -60,7 +60,7 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
-class Statement:
+class CompiledStatement:
     """One statement, parsed and checked."""
 
     index: int
@@ -133,7 +133,9 @@ def _string_list(value: object, what: str) -> list[str]:
     return items
 
 
-def _parse_statement(index: int, raw: object, version: str, service: str = "kms") -> Statement:
+def _parse_statement(
+    index: int, raw: object, version: str, service: str = "kms"
+) -> CompiledStatement:
     where = f"Statement[{index}]"
     if not isinstance(raw, Mapping):
         raise PolicyError(f"{where} must be a map, got {type(raw).__name__}")
@@ -173,7 +175,7 @@ def _parse_statement(index: int, raw: object, version: str, service: str = "kms"
         resources = tuple(_string_list(raw[resource_name], f"{where}.{resource_name}"))
     condition = raw.get("Condition", {})
     clauses = parse_condition(condition, version, service) if "Condition" in raw else ()
-    return Statement(
+    return CompiledStatement(
         index=index,
         sid=sid or None,
         allow=effect == "Allow",
@@ -192,13 +194,13 @@ def _parse_statement(index: int, raw: object, version: str, service: str = "kms"
 class CompiledPolicy:
     """A key policy parsed and checked once, ready to decide many requests."""
 
-    statements: tuple[Statement, ...]
+    statements: tuple[CompiledStatement, ...]
     service: str = "kms"
     """`kms` for a key policy, `sts` for a role trust policy."""
 
     def applicable(
         self, caller: Caller, action: str, resource: str | None
-    ) -> list[tuple[Statement, Match]]:
+    ) -> list[tuple[CompiledStatement, Match]]:
         """Statements whose principal, action and resource match, conditions not yet tested."""
         action_lower = action.lower()
         found = []
@@ -223,8 +225,8 @@ class CompiledPolicy:
         caller = parse_caller(principal)
         canonical = canonical_action(action, self.service)
         request_context = request_context_for(caller, context)
-        allow: Statement | None = None
-        delegate: Statement | None = None
+        allow: CompiledStatement | None = None
+        delegate: CompiledStatement | None = None
         for statement, match in self.applicable(caller, canonical, resource):
             if not statement.conditions_hold(request_context):
                 continue
@@ -241,7 +243,7 @@ class CompiledPolicy:
         return Decision(Outcome.IMPLICIT_DENY, None)
 
 
-def _decision(outcome: Outcome, statement: Statement) -> Decision:
+def _decision(outcome: Outcome, statement: CompiledStatement) -> Decision:
     return Decision(outcome, statement.label, statement.condition)
 
 
@@ -317,11 +319,16 @@ def decide(
     `context` maps condition keys to a value or a list of values; `resource` is the key ARN,
     needed only when the policy's Resource is not `*`. Parsed policies are cached.
     """
-    if isinstance(policy, str):
-        text = policy
-    else:
-        try:
-            text = json.dumps(policy, sort_keys=True)
-        except (TypeError, ValueError) as error:
-            raise PolicyError(f"the key policy is not a JSON document: {error}") from None
+    text = policy_text(policy, "key policy")
     return _compile_cached(text).decide(principal, action, context, resource=resource)
+
+
+def policy_text(policy: str | Mapping[str, Any], kind: str) -> str:
+    """A policy as text, the cache key of its compiled form (a parsed document is serialized
+    with sorted keys); PolicyError if it is not a JSON document. `kind` names it in the error."""
+    if isinstance(policy, str):
+        return policy
+    try:
+        return json.dumps(policy, sort_keys=True)
+    except (TypeError, ValueError) as error:
+        raise PolicyError(f"the {kind} is not a JSON document: {error}") from None

@@ -21,10 +21,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .actions import ADMIN_ACTIONS, KMS_ACTIONS
+from .actions import KEY_ADMIN_ACTIONS, KMS_ACTIONS
 from .conditions import Clause
 from .errors import PolicyError
-from .evaluator import CompiledPolicy, Outcome, Statement, compile_policy, request_context_for
+from .evaluator import (
+    CompiledPolicy,
+    CompiledStatement,
+    Outcome,
+    compile_policy,
+    request_context_for,
+)
 from .principals import (
     ANYONE,
     Caller,
@@ -57,7 +63,7 @@ _NAMED_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Verify", ("kms:Verify",)),
     ("GetPublicKey", ("kms:GetPublicKey",)),
     ("DescribeKey", ("kms:DescribeKey",)),
-    ("Admin", ADMIN_ACTIONS),
+    ("Admin", KEY_ADMIN_ACTIONS),
 )
 OTHER_ACTIONS: tuple[str, ...] = tuple(
     a for a in KMS_ACTIONS if not any(a in group for _h, group in _NAMED_COLUMNS)
@@ -213,8 +219,8 @@ def permission(
     `context` gives caller keys the ARN does not carry (a session's `aws:PrincipalArn` with its
     role's path); the policy may be a key policy or a trust policy (`action` sts:AssumeRole)."""
     known = request_context_for(caller, context)
-    denies: list[tuple[Statement, tuple[Clause, ...]]] = []
-    grants: list[tuple[Outcome, Statement, tuple[Clause, ...]]] = []
+    denies: list[tuple[CompiledStatement, tuple[Clause, ...]]] = []
+    grants: list[tuple[Outcome, CompiledStatement, tuple[Clause, ...]]] = []
     for statement, match in policy.applicable(caller, action, key_arn):
         remaining = _remaining_clauses(statement, known)
         if remaining is None:
@@ -248,7 +254,7 @@ def permission(
 
 
 def _remaining_clauses(
-    statement: Statement, known: Mapping[str, tuple[str, ...]]
+    statement: CompiledStatement, known: Mapping[str, tuple[str, ...]]
 ) -> tuple[Clause, ...] | None:
     """The clauses left to state after evaluating those on the caller's own keys.
 

@@ -199,10 +199,6 @@ class PrincipalSpec:
 
     entries: tuple[_Entry, ...]
 
-    @property
-    def names_anyone(self) -> bool:
-        return any(e.kind == "anyone" for e in self.entries)
-
     def match(self, caller: Caller) -> Match | None:
         """The strongest way the element names the caller: DIRECT beats ACCOUNT."""
         best: Match | None = None

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .actions import ASSUME_ROLE
+from .actions import ASSUME_ROLE, GRANTING_ACTIONS
 from .conditions import normalize_key
 from .evaluator import CompiledPolicy, Outcome, compile_policy
 from .identity import ADMINISTRATOR_ACCESS, identity_allows, load_document
@@ -53,8 +53,6 @@ USE_ACTIONS: tuple[str, ...] = (
     "kms:DeriveSharedSecret",
 )
 """The key actions whose reach the matrix follows (every use of key material or public key)."""
-KEY_ADMIN_ACTIONS: tuple[str, ...] = ("kms:PutKeyPolicy", "kms:CreateGrant")
-"""Key actions that hand out every use: rewrite the key policy, or grant use by grant."""
 UPDATE_TRUST = "iam:UpdateAssumeRolePolicy"
 CREATE_ROLE = "iam:CreateRole"
 MAX_HOPS = 4
@@ -393,7 +391,7 @@ def _administrative(
         if node.arn == ANYONE:
             continue
         for label, (key_arn, policy) in keys.items():
-            for action in KEY_ADMIN_ACTIONS:
+            for action in GRANTING_ACTIONS:
                 step = _step(policy, node, action, key_arn, key_arn or f"key:{label}")
                 if step is not None:
                     conditions, statements, identity, identity_conditions, certain = step

@@ -18,14 +18,12 @@ known, see `role_arn_of_session`), `aws:PrincipalAccount`, and when given `sts:E
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from .actions import ASSUME_ROLE
-from .errors import PolicyError
-from .evaluator import CompiledPolicy, Decision, compile_policy
+from .evaluator import CompiledPolicy, Decision, compile_policy, policy_text
 
 
 def compile_trust_policy(policy: Mapping[str, Any] | str) -> CompiledPolicy:
@@ -64,11 +62,4 @@ def decide_assume_role(
 ) -> Decision:
     """Decide whether `principal` (a user, role session or root ARN) may call `action` on the
     role whose trust policy is `policy`. Parsed policies are cached by their text."""
-    if isinstance(policy, str):
-        text = policy
-    else:
-        try:
-            text = json.dumps(policy, sort_keys=True)
-        except (TypeError, ValueError) as error:
-            raise PolicyError(f"the trust policy is not a JSON document: {error}") from None
-    return _compiled(text).decide(principal, action, context)
+    return _compiled(policy_text(policy, "trust policy")).decide(principal, action, context)

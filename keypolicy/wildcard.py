@@ -25,7 +25,3 @@ def compile_wildcard(pattern: str, *, ignore_case: bool = False) -> re.Pattern[s
             parts.append(re.escape(char))
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.compile("".join(parts), flags)
-
-
-def wildcard_match(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
-    return compile_wildcard(pattern, ignore_case=ignore_case).fullmatch(text) is not None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ _SIGNING_OPERATIONS = frozenset({"Sign", "Verify"})
 
 
 @dataclass(frozen=True)
-class Caller:
+class AuthenticatedCaller:
     """The principal behind a request's access key."""
 
     arn: str  # what GetCallerIdentity answers: an IAM user or an assumed-role session
@@ -94,7 +95,7 @@ class UnrecognizedCredentialsError(Exception):
 class Denial:
     """An authorization failure, phrased as AWS phrases it."""
 
-    caller: Caller
+    caller: AuthenticatedCaller
     action: str
     resource: str
     reason: str
@@ -128,7 +129,9 @@ INVALID_TOKEN_MESSAGE = messages.INVALID_TOKEN.text
 EXPIRED_TOKEN_MESSAGE = messages.EXPIRED_TOKEN.text
 
 
-def identify(access_key: str, account: str, *, session_token: str | None = None) -> Caller:
+def identify(
+    access_key: str, account: str, *, session_token: str | None = None
+) -> AuthenticatedCaller:
     """The caller for ``access_key``: the administrator, an assumed-role session, or an IAM user.
 
     AWS authenticates before it authorizes: an access key it never issued is rejected with
@@ -144,17 +147,17 @@ def identify(access_key: str, account: str, *, session_token: str | None = None)
     from local_endpoint.endpoint import ADMIN_ACCESS_KEY_ID
 
     if access_key == ADMIN_ACCESS_KEY_ID:
-        return Caller(arn=administrator_arn(account), account=account)
+        return AuthenticatedCaller(arn=administrator_arn(account), account=account)
     session = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key)
     if session is not None:
         if session_token != session.session_token:
             raise UnrecognizedCredentialsError("UnrecognizedClientException", INVALID_TOKEN_MESSAGE)
         if session.expiration <= utcnow():
             raise UnrecognizedCredentialsError("ExpiredTokenException", EXPIRED_TOKEN_MESSAGE)
-        return Caller(arn=session.arn, account=account, role_arn=session.role_arn)
+        return AuthenticatedCaller(arn=session.arn, account=account, role_arn=session.role_arn)
     user = iam_backends[account][PARTITION].get_user_from_access_key_id(access_key)
     if user is not None:
-        return Caller(arn=user.arn, account=account, user_name=user.name)
+        return AuthenticatedCaller(arn=user.arn, account=account, user_name=user.name)
     raise UnrecognizedCredentialsError("UnrecognizedClientException", INVALID_TOKEN_MESSAGE)
 
 
@@ -172,7 +175,7 @@ def find_role(account: str, role_arn: str) -> Any | None:
 # -- identity policies ------------------------------------------------------------------------
 
 
-def identity_policies_allow(caller: Caller, action: str, resource: str) -> bool:
+def identity_policies_allow(caller: AuthenticatedCaller, action: str, resource: str) -> bool:
     """Whether the caller's IAM identity policies allow ``action`` on ``resource``.
 
     The administrator has full IAM permissions. A session has its role's inline and managed
@@ -198,7 +201,7 @@ def identity_policies_allow(caller: Caller, action: str, resource: str) -> bool:
 # -- KMS ----------------------------------------------------------------------------------------
 
 
-def kms_context(request: KmsRequest, caller: Caller) -> dict[str, str]:
+def kms_context(request: KmsRequest, caller: AuthenticatedCaller) -> dict[str, str]:
     """The condition keys AWS KMS puts in this request's context (KMS condition keys)."""
     context = {"kms:CallerAccount": caller.account, "aws:PrincipalArn": caller.principal_arn}
     params = request.params
@@ -300,7 +303,7 @@ def alias_arn_of(request: KmsRequest, account: str, region: str) -> str | None:
     return f"arn:{PARTITION}:kms:{region}:{account}:{name}"
 
 
-def authorize_alias(caller: Caller, action: str, alias_arn: str) -> Denial | None:
+def authorize_alias(caller: AuthenticatedCaller, action: str, alias_arn: str) -> Denial | None:
     """CreateAlias, UpdateAlias and DeleteAlias also need IAM permission on the alias itself
     (KMS developer guide, "Controlling access to aliases"): aliases have no resource policy."""
     if identity_policies_allow(caller, action, alias_arn):
@@ -309,7 +312,7 @@ def authorize_alias(caller: Caller, action: str, alias_arn: str) -> Denial | Non
 
 
 def authorize_kms(
-    request: KmsRequest, caller: Caller, key: Any | None, check: KeyCheck | None = None
+    request: KmsRequest, caller: AuthenticatedCaller, key: Any | None, check: KeyCheck | None = None
 ) -> Denial | None:
     """None if the caller may make the request; otherwise the Denial AWS would send.
 
@@ -355,7 +358,11 @@ def _no_identity_policy(action: str) -> str:
 
 
 def authorize_assume_role(
-    caller: Caller, role: Any | None, role_arn: str, external_id: str | None, session: str | None
+    caller: AuthenticatedCaller,
+    role: Any | None,
+    role_arn: str,
+    external_id: str | None,
+    session: str | None,
 ) -> Denial | None:
     """None if the role's trust policy lets the caller assume it; otherwise the Denial.
 
@@ -389,7 +396,7 @@ LOCKOUT_MESSAGE = messages.LOCKOUT.text
 INVALID_PRINCIPALS_MESSAGE = messages.INVALID_PRINCIPALS.text
 
 
-def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
+def new_key_policy_problem(policy: str, caller: AuthenticatedCaller) -> str | None:
     """Why KMS would refuse ``policy`` from ``caller`` at CreateKey/PutKeyPolicy, or None.
 
     KMS developer guide, "Default key policy" (lockout safety check) and PutKeyPolicy:
@@ -415,3 +422,88 @@ def new_key_policy_problem(policy: str, caller: Caller) -> str | None:
     ):
         return None
     return LOCKOUT_MESSAGE
+
+
+# -- the flow of one KMS request (the kms_key_policy_enforced patch runs it) -------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The error AWS answers a request with: HTTP status, error code (``__type``), message."""
+
+    status: int
+    code: str
+    message: str
+
+
+def authorize_request(
+    request: KmsRequest,
+    caller: AuthenticatedCaller,
+    *,
+    account: str,
+    region: str,
+    find_key: Callable[[str], Any | None],
+    ciphertext_key: str | None = None,
+) -> Refusal | None:
+    """None if the request may go on to the operation; otherwise the Refusal AWS would send.
+
+    The caller is authenticated and the request validated already (the patches stack in that
+    order: local_endpoint.patches). Then, as AWS does: IAM permission on an alias the request
+    acts on; for each key permission (``key_checks``), the key exists (``find_key`` resolves a
+    key ID, key ARN, alias name or alias ARN to moto's key, or None), then its key policy
+    allows the caller. A Decrypt or ReEncrypt whose ciphertext names no key goes on, so that
+    the operation answers the bad ciphertext as KMS does.
+    """
+    alias_arn = alias_arn_of(request, account, region)
+    if alias_arn is not None:
+        denial = authorize_alias(caller, request.action, alias_arn)
+        if denial is not None:
+            return _denied(denial)
+    for check in key_checks(request, ciphertext_key=ciphertext_key):
+        if check.key_ref is None and check.action in ("kms:Decrypt", "kms:ReEncryptFrom"):
+            return None
+        if check.key_ref is None and check.key_required:
+            return Refusal(400, "ValidationException", null_parameter_message(check.parameter))
+        key = None
+        if check.key_ref:
+            key = find_key(check.key_ref)
+            if key is None:
+                return not_found(check.key_ref, account, region)
+        try:
+            denial = authorize_kms(request, caller, key, check)
+        except keypolicy.PolicyError as error:
+            log(f"cannot evaluate the key policy of {check.key_ref}: {error}")
+            return Refusal(
+                500,
+                "KMSInternalException",
+                messages.POLICY_NOT_EVALUATED.format(reason=str(error)),
+            )
+        if denial is not None:
+            return _denied(denial)
+    return None
+
+
+def _denied(denial: Denial) -> Refusal:
+    log(f"denied: {denial.message}")
+    return Refusal(400, "AccessDeniedException", denial.message)
+
+
+def null_parameter_message(parameter: str) -> str:
+    """AWS's wording for a required parameter left out (``KeyId`` is called ``keyId``)."""
+    name = parameter[0].lower() + parameter[1:]
+    return (
+        f"1 validation error detected: Value null at '{name}' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+
+
+def not_found(key_ref: str, account: str, region: str) -> Refusal:
+    """NotFoundException worded as AWS KMS words it for a key or an alias."""
+    if key_ref.startswith("alias/") or ":alias/" in key_ref:
+        name = "alias/" + key_ref.split("alias/", 1)[1]
+        arn = f"arn:{PARTITION}:kms:{region}:{account}:{name}"
+        return Refusal(400, "NotFoundException", messages.NOT_FOUND_ALIAS.format(arn=arn))
+    key_arn = key_ref
+    if not key_ref.startswith("arn:"):
+        key_arn = f"arn:{PARTITION}:kms:{region}:{account}:key/{key_ref}"
+    return Refusal(400, "NotFoundException", messages.NOT_FOUND_KEY.format(arn=key_arn))

@@ -76,12 +76,14 @@ ASYMMETRIC_ROTATION = frozenset({"kms:EnableKeyRotation", "kms:DisableKeyRotatio
 
 SESSION_NAME = "AWSCloudFormation"
 
-_IDENTITY: contextvars.ContextVar[authorization.Caller | None] = contextvars.ContextVar(
-    "cloudformation_identity", default=None
+_IDENTITY: contextvars.ContextVar[authorization.AuthenticatedCaller | None] = (
+    contextvars.ContextVar("cloudformation_identity", default=None)
 )
 
 
-def identity_for(caller: authorization.Caller, role_arn: str | None) -> authorization.Caller:
+def identity_for(
+    caller: authorization.AuthenticatedCaller, role_arn: str | None
+) -> authorization.AuthenticatedCaller:
     """Who CloudFormation is when it calls KMS: the stack's service role, else the caller."""
     if not role_arn:
         return caller
@@ -90,11 +92,11 @@ def identity_for(caller: authorization.Caller, role_arn: str | None) -> authoriz
     session = (
         f"arn:{authorization.PARTITION}:sts::{account}:assumed-role/{role_name}/{SESSION_NAME}"
     )
-    return authorization.Caller(arn=session, account=account, role_arn=role_arn)
+    return authorization.AuthenticatedCaller(arn=session, account=account, role_arn=role_arn)
 
 
 @contextmanager
-def acting_as(identity: authorization.Caller | None) -> Iterator[None]:
+def acting_as(identity: authorization.AuthenticatedCaller | None) -> Iterator[None]:
     """CloudFormation works as ``identity`` inside this block (one API request)."""
     token = _IDENTITY.set(identity)
     try:
@@ -103,11 +105,11 @@ def acting_as(identity: authorization.Caller | None) -> Iterator[None]:
         _IDENTITY.reset(token)
 
 
-def current_identity(account: str) -> authorization.Caller:
+def current_identity(account: str) -> authorization.AuthenticatedCaller:
     """The identity of the CloudFormation request being handled (default: the administrator)."""
     identity = _IDENTITY.get()
     if identity is None:
-        return authorization.Caller(authorization.administrator_arn(account), account)
+        return authorization.AuthenticatedCaller(authorization.administrator_arn(account), account)
     return identity
 
 
@@ -138,7 +140,7 @@ class ProviderCallDeniedError(HandlerError):
         self.denial = denial
 
 
-def authorize(identity: authorization.Caller, action: str, key: Any | None) -> None:
+def authorize(identity: authorization.AuthenticatedCaller, action: str, key: Any | None) -> None:
     """Raise ProviderCallDeniedError unless ``identity`` may make the call on ``key``."""
     operation = action.removeprefix("kms:")
     params = {"KeyId": key.arn} if key is not None else {}

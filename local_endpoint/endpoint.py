@@ -55,7 +55,8 @@ class LocalEndpoint:
     """A patched moto server on a free loopback port, owned by this object.
 
     ``disabled_patches`` leaves named fidelity patches out (tests pin moto's own behaviour
-    with it); ``enforce`` is shorthand for keeping or dropping the authorization patches.
+    with it; authorization is ``kms_key_policy_enforced``, ``cfn_kms_calls_enforced``,
+    ``sts_credentials_recognized`` and ``sts_trust_policy_enforced``).
     ``latency`` (seconds) holds every request that long in the server: a network round trip
     for the latency benchmarks (bench/latency.py).
     """

@@ -1,6 +1,6 @@
 """The patch registry: named, reversible monkeypatches that install when their module loads.
 
-Each fidelity patch in :mod:`local_endpoint.patches` is a small function registered with
+Each fidelity patch in the :mod:`local_endpoint.patches` package is a small function registered with
 :func:`Registry.patch` under a name and the moto module it changes. An installer gets a
 :class:`Patcher` and uses it to replace attributes; the patcher remembers the originals so that
 an installation can be undone (tests install a registry in process, with or without one patch).

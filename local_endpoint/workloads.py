@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from stacks.config import DEFAULT_RECEIVER_WORKLOAD, DEFAULT_SENDER_WORKLOAD
+from stacks.outputs import RECEIVER_ROLE_ARN, SENDER_ROLE_ARN
+
 SENDER_PROFILE: Final = "sender-workload"
 RECEIVER_PROFILE: Final = "receiver-workload"
 _POLICY_NAME: Final = "AssumeOnlyItsOwnRole"
@@ -108,22 +111,20 @@ def create_party_workloads(
     name_prefix: str = "",
 ) -> WorkloadProfiles:
     """Both workloads for the deployed stack's roles (`outputs`), and their profile files."""
-    account = outputs["SenderRoleArn"].split(":")[4]
-    sender = create_workload(
-        iam,
-        account=account,
-        user_name=f"{name_prefix}{SENDER_PROFILE}",
-        role_name=f"{name_prefix}SenderWorkload",
-        party_role_arn=outputs["SenderRoleArn"],
-        profile=SENDER_PROFILE,
-    )
-    receiver = create_workload(
-        iam,
-        account=account,
-        user_name=f"{name_prefix}{RECEIVER_PROFILE}",
-        role_name=f"{name_prefix}ReceiverWorkload",
-        party_role_arn=outputs["ReceiverRoleArn"],
-        profile=RECEIVER_PROFILE,
+    account = outputs[SENDER_ROLE_ARN].split(":")[4]
+    sender, receiver = (
+        create_workload(
+            iam,
+            account=account,
+            user_name=f"{name_prefix}{profile}",
+            role_name=f"{name_prefix}{workload_role}",
+            party_role_arn=outputs[role_output],
+            profile=profile,
+        )
+        for profile, workload_role, role_output in (
+            (SENDER_PROFILE, DEFAULT_SENDER_WORKLOAD, SENDER_ROLE_ARN),
+            (RECEIVER_PROFILE, DEFAULT_RECEIVER_WORKLOAD, RECEIVER_ROLE_ARN),
+        )
     )
     return write_profiles(directory, (sender, receiver), region=region)
 

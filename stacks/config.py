@@ -186,6 +186,41 @@ class StackConfig:
         config._check_combined()
         return config
 
+    def to_context(self) -> dict[str, object]:
+        """The `sample:*` context that `from_context` turns back into this configuration."""
+        values: dict[str, object] = {}
+        for key, (attribute, _parse) in _SETTINGS.items():
+            value = getattr(self, attribute)
+            if isinstance(value, enum.Enum):
+                value = value.value
+            elif isinstance(value, tuple):
+                value = [_principal_context(item) for item in value]
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            elif value is None:
+                value = ""  # sample:alarmEmail: no subscription
+            values[key] = value
+        return values
+
+    def validated(self) -> StackConfig:
+        """This configuration checked as `from_context` checks context, for code that builds a
+        `StackConfig` itself (the `KmsSignEncrypt` construct). The `ConfigError` names the
+        field (`pending_window_days`), not the context key."""
+        try:
+            return StackConfig.from_context(self.to_context())
+        except ConfigError as error:
+            fields = {key: attribute for key, (attribute, _parse) in _SETTINGS.items()}
+
+            def field_name(match: re.Match[str]) -> str:
+                return fields.get(match.group(0), match.group(0))
+
+            raise ConfigError(
+                fields.get(error.setting, error.setting),
+                error.allowed,
+                error.received,
+                message=_SETTING_NAME.sub(field_name, str(error)),
+            ) from None
+
     def _check_combined(self) -> None:
         """Checks on the names the prefix produces, which no single setting can do alone."""
         for setting, name in (
@@ -228,6 +263,19 @@ class StackConfig:
                 "sample:receiverPrincipals": self.receiver_principals,
             },
         )
+
+
+_SETTING_NAME = re.compile(r"sample:[A-Za-z]+")
+
+
+def _principal_context(item: object) -> object:
+    """A principal as context gives it: an ARN, or {"arn", "externalId"} (a typo stays as is,
+    for the parser to refuse)."""
+    if isinstance(item, PartyPrincipal):
+        if item.external_id is None:
+            return item.arn
+        return {"arn": item.arn, "externalId": item.external_id}
+    return item
 
 
 def _prefixed_alias(prefix: str, alias: str) -> str:

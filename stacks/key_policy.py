@@ -17,27 +17,22 @@ from typing import Final
 
 from aws_cdk import aws_iam as iam
 
+from envelope import keys as envelope_keys
+from keypolicy import actions
+
 # Administrative actions: what the key's administrators, and CloudFormation acting for them,
-# need to manage the key over its life. Listed one by one, never with a wildcard.
-KEY_ADMIN_ACTIONS: Final[tuple[str, ...]] = (
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:EnableKey",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
+# need to manage the key over its life. Listed one by one, never with a wildcard: keypolicy's
+# one list of key administration actions, less kms:CreateGrant (a grant could hand out
+# cryptographic use) and rotation (asymmetric keys cannot rotate), plus kms:DescribeKey.
+# Sorted, as the template lists them.
+KEY_ADMIN_ACTIONS: Final[tuple[str, ...]] = tuple(
+    sorted(
+        {
+            *(a for a in actions.KEY_ADMIN_ACTIONS if a not in actions.ROTATION_ACTIONS),
+            "kms:DescribeKey",
+        }
+        - {"kms:CreateGrant"}
+    )
 )
 
 # Cryptographic actions the roles get, one purpose each.
@@ -48,8 +43,9 @@ VERIFY_ACTIONS: Final[tuple[str, ...]] = ("kms:Verify",)
 PUBLIC_KEY_ACTIONS: Final[tuple[str, ...]] = ("kms:GetPublicKey",)
 
 # The one algorithm each key may be used with, enforced by key-policy conditions.
-ENCRYPTION_ALGORITHM: Final = "RSAES_OAEP_SHA_256"
-SIGNING_ALGORITHM: Final = "ECDSA_SHA_512"
+# (The envelope format's algorithms: written once, in envelope.keys.)
+ENCRYPTION_ALGORITHM: Final = envelope_keys.ENCRYPTION_ALGORITHM
+SIGNING_ALGORITHM: Final = envelope_keys.SIGNING_ALGORITHM
 ENCRYPTION_ALGORITHM_KEY: Final = "kms:EncryptionAlgorithm"
 SIGNING_ALGORITHM_KEY: Final = "kms:SigningAlgorithm"
 
@@ -164,10 +160,7 @@ def trust_statements(
 # services and encrypted topics": kms:GenerateDataKey* and kms:Decrypt for events.amazonaws.com).
 # EventBridge reaches the key only by publishing to the topic, whose policy admits only this
 # stack's two rules. Nobody else, and no role of this stack, may use it.
-TOPIC_KEY_ROTATION_ACTIONS: Final[tuple[str, ...]] = (
-    "kms:DisableKeyRotation",
-    "kms:EnableKeyRotation",
-)
+TOPIC_KEY_ROTATION_ACTIONS: Final[tuple[str, ...]] = actions.ROTATION_ACTIONS
 TOPIC_PUBLISHER_ACTIONS: Final[tuple[str, ...]] = ("kms:Decrypt", "kms:GenerateDataKey*")
 EVENTBRIDGE_SERVICE: Final = "events.amazonaws.com"
 SID_EVENTBRIDGE_PUBLISH: Final = "EventBridgePublishesToTheAlarmTopic"

@@ -1,4 +1,4 @@
-"""Helpers for the demo's tests (imported by name: pytest puts this folder on sys.path)."""
+"""Helpers for the demo's tests (imported as tests.demo.demo_testkit)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import boto3
 import botocore.exceptions
 import pytest
-from demo_testkit import aws_error
 
 from kms_sign_encrypt import aws, kms
 from kms_sign_encrypt.errors import (
@@ -22,6 +21,7 @@ from kms_sign_encrypt.errors import (
     CredentialsError,
     ThrottledError,
 )
+from tests.demo.demo_testkit import aws_error
 
 SENDER_SESSION = "arn:aws:sts::123456789012:assumed-role/SenderRole/kms-sign-encrypt-demo-sender"
 KEY = "alias/sample-encrypt-decrypt-key"

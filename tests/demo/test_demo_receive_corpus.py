@@ -9,15 +9,10 @@ with its public key alone, carrying inner bytes the real sealer never writes.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "envelope"))
-
-from envelope_testkit import build_envelope, inner_plaintext
 from test_demo_cli_errors import OPAQUE, PREFIX, listing
 from test_envelope_corpus import ABSURD_INNER
 from test_envelope_statement_bounds import HOSTILE
@@ -27,6 +22,7 @@ from demo.cli import main
 from kms_sign_encrypt import kms
 from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from kms_sign_encrypt.errors import EXIT_REFUSED
+from tests.envelope.envelope_testkit import build_envelope, inner_plaintext
 
 pytestmark = pytest.mark.integration
 

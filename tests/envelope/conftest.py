@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from envelope_testkit import Parties, make_parties
+
+from tests.envelope.envelope_testkit import Parties, make_parties
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from envelope_testkit import key_bytes
 
 from bench.__main__ import parse_size, report
 from bench.workloads import WORKLOADS
+from tests.envelope.envelope_testkit import key_bytes
 
 
 @pytest.fixture(scope="module")

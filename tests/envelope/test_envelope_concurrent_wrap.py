@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from envelope_testkit import make_parties, pattern
 
 import envelope
 from envelope.sealing import SMALL_INPUT
+from tests.envelope.envelope_testkit import make_parties, pattern
 
 WAIT = 10.0  # seconds: only reached if the two calls do not overlap
 

@@ -8,17 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from envelope_testkit import (
-    CHUNK,
-    OTHER_RECIPIENT,
-    RECIPIENT,
-    SENDER,
-    Parties,
-    build_envelope,
-    decrypt_inner,
-    inner_plaintext,
-    pattern,
-)
 
 import envelope
 import envelope.sealing as sealing_module
@@ -34,6 +23,17 @@ from envelope import (
 )
 from envelope.format import MAGIC
 from envelope.stream import SEALED_CHUNK_SIZE
+from tests.envelope.envelope_testkit import (
+    CHUNK,
+    OTHER_RECIPIENT,
+    RECIPIENT,
+    SENDER,
+    Parties,
+    build_envelope,
+    decrypt_inner,
+    inner_plaintext,
+    pattern,
+)
 
 KEY_ID_LEN_AT = len(MAGIC)
 KEY_ID_AT = KEY_ID_LEN_AT + 2

@@ -9,16 +9,23 @@ import hashlib
 import os
 from pathlib import Path
 
-import independent_reader
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from envelope_testkit import CHUNK, RECIPIENT, SENDER, Parties, inner_plaintext, key_bytes
 
 import envelope
 from envelope.format import derive_payload_key, encode_header
 from envelope.statement import Statement, manifest_line
 from envelope.stream import chunk_nonce
+from tests.envelope import independent_reader
+from tests.envelope.envelope_testkit import (
+    CHUNK,
+    RECIPIENT,
+    SENDER,
+    Parties,
+    inner_plaintext,
+    key_bytes,
+)
 
 
 def _inner_of_exactly_one_chunk(parties: Parties) -> bytes:

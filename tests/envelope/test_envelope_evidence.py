@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from envelope_testkit import SENDER, Parties, key_bytes
 
 import envelope
+from tests.envelope.envelope_testkit import SENDER, Parties, key_bytes
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("openssl") and shutil.which("sha512sum")),

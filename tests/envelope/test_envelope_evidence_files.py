@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from envelope_testkit import Parties
 
 import envelope
 from envelope.sealing import PlainFile
+from tests.envelope.envelope_testkit import Parties
 
 
 def received(tmp_path: Path, parties: Parties, *names: str) -> envelope.Unsealed:

@@ -8,13 +8,13 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from envelope_testkit import make_parties, pattern
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import envelope
 from envelope.format import MAGIC
 from envelope.records import RecordParser, encode_end_record, encode_file_record
+from tests.envelope.envelope_testkit import make_parties, pattern
 
 PARTIES = make_parties()
 BOUNDED = settings(

@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-from envelope_testkit import CHUNK, Parties, pattern
 
 import envelope
 import envelope.unsealing as unsealing_module
 from envelope.stream import CHUNKS_PER_BATCH
+from tests.envelope.envelope_testkit import CHUNK, Parties, pattern
 
 BATCH = CHUNKS_PER_BATCH * CHUNK
 

@@ -13,12 +13,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from envelope_testkit import RECIPIENT, Parties, build_envelope, inner_plaintext, pattern
 
 import envelope
 import envelope.format
 import envelope.unsealing
 from envelope.stream import CHUNK_SIZE
+from tests.envelope.envelope_testkit import (
+    RECIPIENT,
+    Parties,
+    build_envelope,
+    inner_plaintext,
+    pattern,
+)
 
 
 def _seal(tmp_path: Path, parties: Parties, sizes: list[int]) -> Path:
@@ -193,9 +199,10 @@ def test_past_the_descriptor_budget_files_are_named_and_still_correct(
 
 
 def test_the_independent_reader_enforces_the_chunk_limit_too(tmp_path: Path, parties, monkeypatch):
-    import independent_reader
     from cryptography.hazmat.primitives import serialization
-    from envelope_testkit import SENDER, key_bytes
+
+    from tests.envelope import independent_reader
+    from tests.envelope.envelope_testkit import SENDER, key_bytes
 
     data = _seal(tmp_path, parties, [3 * CHUNK_SIZE + 10]).read_bytes()  # a valid 4 chunks
 

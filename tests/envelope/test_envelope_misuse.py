@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from envelope_testkit import RECIPIENT, SENDER, Parties, key_bytes
 
 import envelope
 from envelope.format import encode_header, sniff
 from envelope.sealing import PlainFile
+from tests.envelope.envelope_testkit import RECIPIENT, SENDER, Parties, key_bytes
 
 
 @pytest.fixture

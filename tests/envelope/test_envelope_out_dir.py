@@ -12,11 +12,11 @@ import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
-from envelope_testkit import Parties
 
 import envelope
 from envelope.sealing import PlainFile
 from envelope.unsealing import output_target
+from tests.envelope.envelope_testkit import Parties
 
 
 @pytest.mark.parametrize("name", ["C:evil.txt", "c:..", "CON", "nul.txt", "a.txt:stream"])

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from envelope_testkit import CHUNK, RECIPIENT, SENDER, Parties, make_parties, pattern
 
 import envelope
 from envelope.format import MAGIC
 from envelope.stream import CHUNKS_PER_BATCH, SEALED_CHUNK_SIZE
+from tests.envelope.envelope_testkit import CHUNK, RECIPIENT, SENDER, Parties, make_parties, pattern
 
 BATCH = CHUNKS_PER_BATCH * CHUNK
 SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 7, BATCH - 1, BATCH, BATCH + 1]

@@ -13,10 +13,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from envelope_testkit import RECIPIENT, Parties, pattern
 
 import envelope
 from envelope.format import read_header
+from tests.envelope.envelope_testkit import RECIPIENT, Parties, pattern
 
 
 class Trickle(io.RawIOBase):

@@ -12,10 +12,13 @@ import json
 import os
 from pathlib import Path
 
-import independent_reader
 import pytest
 from cryptography.hazmat.primitives import serialization
-from envelope_testkit import (
+
+import envelope
+from envelope.statement import Statement, manifest_line, parse_statement
+from tests.envelope import independent_reader
+from tests.envelope.envelope_testkit import (
     RECIPIENT,
     SENDER,
     Parties,
@@ -23,9 +26,6 @@ from envelope_testkit import (
     inner_plaintext,
     key_bytes,
 )
-
-import envelope
-from envelope.statement import Statement, manifest_line, parse_statement
 
 FILES = [("note.txt", b"pay 10 EUR\n")]
 MANIFEST = manifest_line(hashlib.sha512(FILES[0][1]).hexdigest(), "note.txt")

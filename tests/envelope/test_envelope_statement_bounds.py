@@ -8,16 +8,23 @@ import json
 import os
 from pathlib import Path
 
-import independent_reader
 import pytest
 from cryptography.hazmat.primitives import serialization
-from envelope_testkit import RECIPIENT, SENDER, Parties, build_envelope, inner_plaintext, key_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_envelope_statement import CANONICAL, FILES, VALUES
 
 import envelope
 from envelope.statement import MAX_STATEMENT, Statement, parse_statement
+from tests.envelope import independent_reader
+from tests.envelope.envelope_testkit import (
+    RECIPIENT,
+    SENDER,
+    Parties,
+    build_envelope,
+    inner_plaintext,
+    key_bytes,
+)
 
 BOUNDED = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

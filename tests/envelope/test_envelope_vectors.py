@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import independent_reader
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 import envelope
+from tests.envelope import independent_reader
 
 VECTORS = Path(__file__).parent / "vectors"
 KEYS = VECTORS / "keys"

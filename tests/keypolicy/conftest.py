@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from keypolicy_least_privilege import synthesize
+
+from tests.keypolicy.keypolicy_least_privilege import synthesize
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from intended_key_policy import INTENDED_ADMIN_ACTIONS
-
 from keypolicy import Outcome
 from keypolicy.matrix import AccessMatrix, from_template
+from tests.intended_key_policy import INTENDED_ADMIN_ACTIONS
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -8,7 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from keypolicy_least_privilege import (
+
+from keypolicy import Outcome, decide
+from keypolicy.actions import KMS_ACTIONS
+from keypolicy.matrix import render_table, to_json
+from tests.keypolicy.keypolicy_least_privilege import (
     ACCOUNT,
     ENCRYPTION_KEY,
     INTENDED,
@@ -16,10 +20,6 @@ from keypolicy_least_privilege import (
     app_matrix,
     least_privilege_violations,
 )
-
-from keypolicy import Outcome, decide
-from keypolicy.actions import KMS_ACTIONS
-from keypolicy.matrix import render_table, to_json
 
 
 def test_app_matrix_is_the_intended_least_privilege_matrix(app_template):
@@ -281,9 +281,12 @@ def test_json_matrix(app_template):
 
 
 def test_named_admins_replace_the_account_delegation():
-    from keypolicy_least_privilege import INTENDED_WITH_NAMED_ADMIN, KEY_ADMIN, synthesize
-
     from keypolicy.matrix import from_template
+    from tests.keypolicy.keypolicy_least_privilege import (
+        INTENDED_WITH_NAMED_ADMIN,
+        KEY_ADMIN,
+        synthesize,
+    )
 
     template = synthesize({"sample:adminPrincipals": f'["{KEY_ADMIN}"]'})
     matrix = from_template(template, account=ACCOUNT, region="us-east-1", admin_arns=[KEY_ADMIN])

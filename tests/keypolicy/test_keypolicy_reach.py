@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from keypolicy_least_privilege import synthesize
 
 from keypolicy import reach
+from tests.keypolicy.keypolicy_least_privilege import synthesize
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

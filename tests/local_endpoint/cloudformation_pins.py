@@ -10,9 +10,8 @@ import copy
 import json
 from typing import Any
 
-from patched_moto import ROOT, Moto
-
 from local_endpoint.patches import IMMUTABLE_KEY_MESSAGE
+from tests.local_endpoint.patched_moto import ROOT, Moto
 
 STACK = "Stack"
 ADMIN_ACTIONS = [

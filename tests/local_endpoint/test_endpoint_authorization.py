@@ -7,15 +7,15 @@ import pytest
 import keypolicy
 from keypolicy import Outcome
 from local_endpoint import authorization, trust_policy
-from local_endpoint.authorization import Caller, Denial, KmsRequest
+from local_endpoint.authorization import AuthenticatedCaller, Denial, KmsRequest
 from local_endpoint.trust_policy import TrustPolicyError
 
 ACCOUNT = "123456789012"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/SenderRole"
 SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/SenderRole/s1"
-ADMIN = Caller(arn=authorization.administrator_arn(ACCOUNT), account=ACCOUNT)
-SENDER = Caller(arn=SESSION, account=ACCOUNT, role_arn=ROLE)
+ADMIN = AuthenticatedCaller(arn=authorization.administrator_arn(ACCOUNT), account=ACCOUNT)
+SENDER = AuthenticatedCaller(arn=SESSION, account=ACCOUNT, role_arn=ROLE)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def request(external_id=None, caller=SENDER):
 SSO_ROLE = (
     f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Ops_1"
 )
-SSO = Caller(
+SSO = AuthenticatedCaller(
     arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Ops_1/alice",
     account=ACCOUNT,
     role_arn=SSO_ROLE,

@@ -13,15 +13,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import cloudformation_pins
 import pytest
-import validation_order_pins
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
-from patched_moto import ROOT, Moto, holds, patched_moto, trust_account_root
 
 from local_endpoint.patches import REGISTRY
+from tests.local_endpoint import cloudformation_pins, validation_order_pins
+from tests.local_endpoint.patched_moto import ROOT, Moto, holds, patched_moto, trust_account_root
 
 RSA_ENCRYPT = ("RSA_2048", "ENCRYPT_DECRYPT")
 ECC_SIGN = ("ECC_NIST_P521", "SIGN_VERIFY")

@@ -137,3 +137,22 @@ def test_the_start_benchmark_runs_its_baseline_and_the_endpoint(capsys) -> None:
     assert "| moto, no patches |" in out
     assert "| local endpoint (all patches) |" in out
     assert "ready in" in out
+
+
+def test_patches_stack_in_the_order_the_patches_package_states():
+    """local_endpoint.patches states the order patches stack on one KMS request; the one
+    registered (so applied) last runs first."""
+    names = REGISTRY.names
+    outermost_first = [
+        "kms_validation_before_authorization",
+        "kms_key_policy_enforced",
+        "kms_key_policy_safety_checks",
+        "kms_key_state_enforced",
+        "kms_key_usage_enforced",
+        "kms_encryption_algorithm_checked",
+        "kms_decrypt_incorrect_key",
+        "kms_rsa_oaep",
+    ]
+    positions = [names.index(name) for name in outermost_first]
+    assert positions == sorted(positions, reverse=True)
+    assert names.index("sts_credentials_recognized") > names.index("sts_trust_policy_enforced")

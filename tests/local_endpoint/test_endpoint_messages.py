@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from patched_moto import ROOT, patched_moto
 
 from local_endpoint import messages
+from tests.local_endpoint.patched_moto import ROOT, patched_moto
 
 GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "LOCAL-ENDPOINT.md").read_text()
 SOURCES = Path(__file__).resolve().parents[2] / "local_endpoint"

@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from patched_moto import ROOT, Moto, trust_account_root
+
+from tests.local_endpoint.patched_moto import ROOT, Moto, trust_account_root
 
 ADMIN_ONLY = {
     "Version": "2012-10-17",

@@ -29,6 +29,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 
 from stacks.app import create_app
+from stacks.construct import HIDDEN_ID
 from stacks.kms_sign_encrypt_stack import KmsSignEncryptStack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,8 +72,13 @@ class Synthesized:
     def logical_id(self, path: str) -> str:
         """Logical id of the CloudFormation resource under the construct at `path`
         (relative to the stack, e.g. "SenderRole/Role")."""
-        construct = self.stack.node.find_child(path.split("/")[0])
-        for part in path.split("/")[1:]:
+        parts = path.split("/")
+        # Under the stack itself (a tampering test's addition), else in the KmsSignEncrypt
+        # construct (hidden id: it adds nothing to the logical IDs or to these paths).
+        construct = self.stack.node.try_find_child(parts[0]) or self.stack.node.find_child(
+            HIDDEN_ID
+        ).node.find_child(parts[0])
+        for part in parts[1:]:
             construct = construct.node.find_child(part)
         return self.stack.get_logical_id(construct.node.default_child)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from intended_key_policy import INTENDED_ADMIN_ACTIONS
+from tests.intended_key_policy import INTENDED_ADMIN_ACTIONS
 
 ROOT: dict[str, Any] = {
     "Fn::Join": [

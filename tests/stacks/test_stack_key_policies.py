@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from stack_checks import (
+
+from tests.stacks.stack_checks import (
     ROOT,
     check_admin_statement,
     check_no_identity_policies,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
-from stack_checks import check_key_retained
+
+from tests.stacks.stack_checks import check_key_retained
 
 PROJECT_TAG = [{"Key": "project", "Value": "kms-asymmetric-sign-encrypt"}]
 

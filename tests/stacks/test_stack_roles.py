@@ -6,7 +6,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from stack_checks import ROOT, check_no_identity_policies
+
+from tests.stacks.stack_checks import ROOT, check_no_identity_policies
 
 ONE_HOUR = 3600
 

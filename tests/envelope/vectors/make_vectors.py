@@ -1,6 +1,6 @@
 """Regenerate the committed test vectors (run from the repository root):
 
-    .venv/bin/python tests/envelope/vectors/make_vectors.py
+    .venv/bin/python -m tests.envelope.vectors.make_vectors
 
 Fixed keys (keys/*.pem) and fixed inputs. RSA-OAEP and ECDSA are randomized, so the bytes
 change on every run: the committed files are the vectors, this script only documents how they
@@ -16,11 +16,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parents[2]))
-
-from envelope_testkit import (  # noqa: E402
+import envelope
+from envelope.format import encode_recipients_header
+from tests.envelope.envelope_testkit import (
     OTHER_RECIPIENT,
     OTHER_SENDER,
     RECIPIENT,
@@ -32,9 +30,6 @@ from envelope_testkit import (  # noqa: E402
     key_bytes,
     pattern,
 )
-
-import envelope  # noqa: E402
-from envelope.format import encode_recipients_header  # noqa: E402
 
 CREATED = datetime(2026, 11, 28, 22, 0, 0, tzinfo=UTC)
 SIGNER = envelope.PrivateKeySigner(SENDER, key_bytes("sender.p521.pem"))
@@ -52,6 +47,8 @@ KEY_FILES = {
     PARTNER_SIGNER.key_id: "other_sender.p521.pem",
     DAVE.key_id: "fast_recipient.rsa2048.pem",
 }
+
+HERE = Path(__file__).parent
 
 
 def seal(files: list[tuple[str, bytes]], *, signer=SIGNER, to=BOB, also=()) -> bytes:

@@ -1,0 +1,1 @@
+"""Scripts that regenerate the committed test vectors."""
