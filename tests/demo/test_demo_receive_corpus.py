@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_demo_cli_errors import OPAQUE, PREFIX, listing
-from test_envelope_corpus import ABSURD_INNER
-from test_envelope_statement_bounds import HOSTILE
 
 import envelope
 from demo.cli import main
 from kms_sign_encrypt import kms
 from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from kms_sign_encrypt.errors import EXIT_REFUSED
+from tests.demo.test_demo_cli_errors import OPAQUE, PREFIX, listing
 from tests.envelope.envelope_testkit import build_envelope, inner_plaintext
+from tests.envelope.test_envelope_corpus import ABSURD_INNER
+from tests.envelope.test_envelope_statement_bounds import HOSTILE
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_demo_cli_errors import (  # noqa: F401 - fixtures, used by name
+
+from envelope.format import read_header
+from kms_sign_encrypt import kms, seed
+from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
+from kms_sign_encrypt.errors import EXIT_REFUSED, EXIT_USAGE
+from tests.demo.test_demo_cli_errors import (  # noqa: F401 - fixtures, used by name
     OPAQUE,
     PREFIX,
     cli,
@@ -25,11 +30,6 @@ from test_demo_cli_errors import (  # noqa: F401 - fixtures, used by name
     seed_file,
     work,
 )
-
-from envelope.format import read_header
-from kms_sign_encrypt import kms, seed
-from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
-from kms_sign_encrypt.errors import EXIT_REFUSED, EXIT_USAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 

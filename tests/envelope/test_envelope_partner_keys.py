@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from envelope_testkit import key_bytes
 
 import envelope
 from envelope import partner_keys as pk
 from envelope.key_ids import fingerprint, key_id_problem
+from tests.envelope.envelope_testkit import key_bytes
 
 PEM = serialization.Encoding.PEM
 

@@ -11,14 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-from envelope_testkit import (
-    RECIPIENT,
-    Parties,
-    build_envelope,
-    build_raw,
-    decrypt_inner,
-    key_bytes,
-)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +22,14 @@ from envelope.format import (
     read_header,
 )
 from envelope.statement import parse_statement
+from tests.envelope.envelope_testkit import (
+    RECIPIENT,
+    Parties,
+    build_envelope,
+    build_raw,
+    decrypt_inner,
+    key_bytes,
+)
 
 CAROL_PEM, DAVE_PEM = "other_recipient.rsa4096.pem", "recipient.rsa4096.pem"
 
@@ -37,7 +37,7 @@ CAROL_PEM, DAVE_PEM = "other_recipient.rsa4096.pem", "recipient.rsa4096.pem"
 @pytest.fixture(scope="module")
 def keys():
     """Bob (ARN, RSA-2048), Carol (ARN, RSA-4096), Dave (fingerprint), Erin (unlisted)."""
-    from envelope_testkit import OTHER_RECIPIENT
+    from tests.envelope.envelope_testkit import OTHER_RECIPIENT
 
     bob = envelope.PrivateKeyUnwrapper(RECIPIENT, key_bytes("fast_recipient.rsa2048.pem"))
     carol = envelope.PrivateKeyUnwrapper(OTHER_RECIPIENT, key_bytes(CAROL_PEM))
@@ -86,7 +86,7 @@ def test_three_recipients_each_open_and_a_fourth_is_refused(tmp_path, parties, k
 
 def test_each_recipient_costs_one_wrap(tmp_path, parties, keys):
     _bob, carol, dave, _ = keys
-    from envelope_testkit import CountingWrapper
+    from tests.envelope.envelope_testkit import CountingWrapper
 
     wrappers = [CountingWrapper(k.wrapper(), parties.calls) for k in (carol, dave)]
     _seal_to(tmp_path, parties, [parties.wrapper, *wrappers])
@@ -287,7 +287,7 @@ def test_header_parser_on_any_recipient_list(ids, tail):
 @given(st.lists(st.sampled_from([RECIPIENT, ARN_B, "sha256:" + "1" * 64]), max_size=4))
 def test_statement_recipient_lists_parse_only_when_canonical(ids):
     """The statement's list: 1-16 valid key ids, unique, ascending; else the opaque error."""
-    from test_envelope_statement import VALUES
+    from tests.envelope.test_envelope_statement import VALUES
 
     statement = envelope.Statement(**{**VALUES, "recipients": tuple(ids)}).to_json()
     valid = len(ids) >= 1 and all(a < b for a, b in itertools.pairwise(ids))

@@ -12,7 +12,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_envelope_statement import CANONICAL, FILES, VALUES
 
 import envelope
 from envelope.statement import MAX_STATEMENT, Statement, parse_statement
@@ -25,6 +24,7 @@ from tests.envelope.envelope_testkit import (
     inner_plaintext,
     key_bytes,
 )
+from tests.envelope.test_envelope_statement import CANONICAL, FILES, VALUES
 
 BOUNDED = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -12,10 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from envelope_testkit import Parties, key_bytes
 
 import envelope
 from envelope import partner_keys
+from tests.envelope.envelope_testkit import Parties, key_bytes
 
 
 def _seal(tmp_path: Path, signer, wrapper) -> Path:
