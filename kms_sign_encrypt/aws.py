@@ -188,13 +188,6 @@ class AwsSession:
             )
         return self._clients[service]
 
-    def caller_principal(self) -> str:
-        """The caller's ARN, asked of STS once and only when needed (for an error message)."""
-        if self.principal is None:
-            with translated(self, "sts:GetCallerIdentity", "*"):
-                self.principal = self.client("sts").get_caller_identity()["Arn"]
-        return self.principal
-
 
 def open_caller_session(
     *,

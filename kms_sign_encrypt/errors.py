@@ -78,10 +78,6 @@ class OversizedError(InputRefusedError):
     """The input exceeds a documented limit."""
 
 
-class UnsafeArchiveError(InputRefusedError):
-    """The decrypted archive has members the seed format does not allow."""
-
-
 class AuthenticationError(InputRefusedError):
     """Decryption or signature verification failed. Deliberately opaque."""
 
