@@ -22,6 +22,7 @@ from typing import BinaryIO
 import boto3
 
 import envelope
+from envelope.statement import name_problem
 from kms_sign_encrypt import envelope_transfer, stack
 from kms_sign_encrypt.aws import AwsSession, CallMetrics, ClientSettings, assume_role
 from kms_sign_encrypt.errors import CredentialsError, UsageError
@@ -239,8 +240,9 @@ class Sender(_Party):
     ) -> SendResult:
         """Seal what ``source`` holds as one file called ``name``, writing the envelope to
         ``destination``. Both are staged in a private temporary directory."""
-        if not name or name in {".", ".."} or "/" in name or "\0" in name:
-            raise UsageError(f"the file name {name!r} must be one plain name, without '/'")
+        problem = name_problem(name)  # the envelope's own rule for a file name
+        if problem is not None:
+            raise UsageError(f"the file name {name!r:.80} {problem}")
         with _private_directory() as staging:
             (staging / "in").mkdir()
             staged = staging / "in" / name

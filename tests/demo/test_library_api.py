@@ -223,3 +223,17 @@ def test_no_library_module_names_a_cli_flag() -> None:
             text = text.replace(tool, "")
         found += [f"{path.name}: {m.group(0)}" for m in pattern.finditer(text)]
     assert found == []
+
+
+@pytest.mark.usefixtures("workload_env")
+@pytest.mark.parametrize("name", ["a/b", "back\\slash", "..", "-", "tab\there", "x" * 300])
+def test_a_stream_name_the_envelope_refuses_is_refused_before_any_call(
+    deployed_stack: Any, name: str
+) -> None:
+    """send_stream applies the envelope's own file-name rule (envelope.statement.name_problem)
+    before staging anything or calling AWS; it once had a looser copy of its own."""
+    sender, _ = parties(deployed_stack)
+    destination = io.BytesIO()
+    with pytest.raises(kms_sign_encrypt.KmsSignEncryptError, match="the file name"):
+        sender.send_stream(io.BytesIO(b"data\n"), name, destination)
+    assert destination.getvalue() == b""
