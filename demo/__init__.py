@@ -1,6 +1,6 @@
-"""The demo: the seed walkthrough (`python -m demo run`) and the `kms-sign-encrypt` CLI.
+"""The demo: the seed walkthrough (`python -m demo run`) and its least-privilege checks.
 
-The library is ``kms_sign_encrypt``: it holds the logic and raises
-``kms_sign_encrypt.KmsSignEncryptError``; ``demo.cli`` is the thin edge that turns those into
-one-line messages and exit codes, and the only place that knows flag names.
+It plays both parties of the seed's flow against a deployed stack through the public
+``kms_sign_encrypt`` API. The command line (``kms_sign_encrypt_cli``) runs it as `run`;
+`python -m demo ...` is the same command line, kept because the docs use it.
 """

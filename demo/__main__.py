@@ -1,5 +1,5 @@
 """`python -m demo`: the same as the `kms-sign-encrypt` console command."""
 
-from demo.cli import main
+from kms_sign_encrypt_cli.cli import main
 
 raise SystemExit(main())

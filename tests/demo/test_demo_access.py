@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from demo.cli import main
 from kms_sign_encrypt.access import AccessMatrix
 from kms_sign_encrypt.errors import UsageError
+from kms_sign_encrypt_cli.cli import main
 
 
 @pytest.fixture(scope="module")

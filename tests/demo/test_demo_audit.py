@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from demo.cli import main
 from kms_sign_encrypt import audit
 from kms_sign_encrypt.errors import EXIT_USAGE, UsageError
+from kms_sign_encrypt_cli.cli import main
 
 AWS_CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "aws"
 SENDER_SESSION = "assumed-role/SenderRole/kms-sign-encrypt-demo-sender"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.cli import build_parser, main
+from kms_sign_encrypt_cli.cli import build_parser, main
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "DEMO.md").read_text()
 

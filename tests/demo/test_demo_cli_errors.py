@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from demo.cli import main
 from kms_sign_encrypt import envelope_transfer, kms, seed, seed_transfer
 from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from kms_sign_encrypt.errors import EXIT_ERROR, EXIT_REFUSED, EXIT_USAGE
+from kms_sign_encrypt_cli.cli import main
 
 PREFIX = "kms-sign-encrypt: error: "
 MESSAGE = b'{"message": "The Magic Words are Squeamish Ossifrage", "sender": "Sender Principal"}\n'
@@ -388,7 +388,7 @@ def test_usage_errors_are_one_line_too(capsys: pytest.CaptureFixture[str]) -> No
 def test_an_unexpected_bug_is_one_line_without_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], work: Path
 ) -> None:
-    from demo import commands
+    from kms_sign_encrypt_cli import commands
 
     def broken(args: object) -> None:
         raise KeyError("invariant")

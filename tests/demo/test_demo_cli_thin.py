@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.cli import build_parser
+from kms_sign_encrypt_cli.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "tests" / "stacks" / "snapshots" / "KmsSignEncryptStack.template.json"

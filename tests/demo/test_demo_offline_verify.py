@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from demo.cli import main
 from kms_sign_encrypt.errors import EXIT_REFUSED, EXIT_USAGE
+from kms_sign_encrypt_cli.cli import main
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command")

@@ -16,11 +16,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from demo.cli import EXIT_INTERRUPTED, main
 from envelope import MAGIC
 from kms_sign_encrypt import envelope_transfer, kms, offline
 from kms_sign_encrypt.errors import EXIT_USAGE, UsageError
 from kms_sign_encrypt.files import staged_outputs
+from kms_sign_encrypt_cli.cli import EXIT_INTERRUPTED, main
 
 PREFIX = "kms-sign-encrypt: error: "
 ENCRYPTION_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"

@@ -10,7 +10,7 @@ from typing import Any
 import botocore.client
 import pytest
 
-from demo.cli import main
+from kms_sign_encrypt_cli.cli import main
 from local_endpoint import LocalEndpoint
 
 READ_ONLY = ("Describe", "Get", "List", "Simulate")

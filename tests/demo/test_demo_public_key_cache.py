@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from demo.cli import main
 from kms_sign_encrypt.public_key_cache import PublicKeyCache, default_directory
+from kms_sign_encrypt_cli.cli import main
 
 ARN = "arn:aws:kms:us-east-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321"
 MESSAGE = b'{"order": 7, "item": "cached keys"}\n'

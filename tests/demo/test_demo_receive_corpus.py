@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import envelope
-from demo.cli import main
 from kms_sign_encrypt import kms
 from kms_sign_encrypt.aws import CallMetrics, ClientSettings, assume_role, open_caller_session
 from kms_sign_encrypt.errors import EXIT_REFUSED
+from kms_sign_encrypt_cli.cli import main
 from tests.demo.test_demo_cli_errors import OPAQUE, PREFIX, listing
 from tests.envelope.envelope_testkit import build_envelope, inner_plaintext
 from tests.envelope.test_envelope_corpus import ABSURD_INNER

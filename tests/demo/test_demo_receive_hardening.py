@@ -76,7 +76,7 @@ def test_with_the_opt_in_the_output_says_the_format_binds_no_recipient(
 
 
 def test_the_warning_is_printed(seed_file: Path, work: Path, capsys: pytest.CaptureFixture[str]):
-    from demo.cli import main
+    from kms_sign_encrypt_cli.cli import main
 
     assert main(["receive", "--format", "seed", str(seed_file), "-o", str(work / "out")]) == 0
     printed = capsys.readouterr().out
@@ -185,7 +185,7 @@ def test_a_whole_statement_does_not_even_fit_a_seed_message(
     """Mallory's attempt: an envelope's statement and signature repackaged as a seed message.
     RSA_4096 OAEP holds 446 bytes, and the statement with its signature makes about 600
     bytes of tar.gz, so the seed reader could never receive it: measured here."""
-    from demo.cli import main
+    from kms_sign_encrypt_cli.cli import main
 
     (work / "got").mkdir()
     assert main(["receive", str(envelope_file), "-o", str(work / "got")]) == 0
@@ -264,7 +264,7 @@ def test_the_seed_sender_refuses_to_sign_a_statement_like_message(
 def test_every_file_and_directory_receive_writes_is_private(
     envelope_file: Path, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from demo.cli import main
+    from kms_sign_encrypt_cli.cli import main
 
     out = work / "out"
     (work / "out2").mkdir()
@@ -323,7 +323,7 @@ def test_a_non_regular_input_is_refused_at_once(tmp_path: Path, kind: str) -> No
 def test_max_files_and_max_bytes_refuse_and_leave_nothing(
     endpoint_env: Any, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from demo.cli import main
+    from kms_sign_encrypt_cli.cli import main
 
     for name in ("a", "b"):
         (work / name).write_bytes(os.urandom(300_000))

@@ -28,9 +28,9 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 SIZE = 128 * 1024 * 1024
 POINTS = (0.2, 0.5, 0.9)
-RUN_CLI = "import sys; from demo.cli import main; sys.exit(main(sys.argv[1:]))"
+RUN_CLI = "import sys; from kms_sign_encrypt_cli.cli import main; sys.exit(main(sys.argv[1:]))"
 NO_O_TMPFILE = "import envelope.unsealing as u; u._O_TMPFILE = 0; " + RUN_CLI
-NO_HANDLERS = "import demo.cli as c; c.TERMINATING_SIGNALS = (); " + NO_O_TMPFILE
+NO_HANDLERS = "import kms_sign_encrypt_cli.cli as c; c.TERMINATING_SIGNALS = (); " + NO_O_TMPFILE
 HANDLED = {
     signal.SIGTERM: (143, "terminated by SIGTERM; no partial output was left behind"),
     signal.SIGHUP: (129, "terminated by SIGHUP; no partial output was left behind"),

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from demo.cli import main
 from kms_sign_encrypt.errors import EXIT_EXPECTATION
+from kms_sign_encrypt_cli.cli import main
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from demo.cli import main
+from kms_sign_encrypt_cli.cli import main
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from demo.cli import build_parser
 from kms_sign_encrypt import stack
 from kms_sign_encrypt.errors import NotDeployedError
+from kms_sign_encrypt_cli.cli import build_parser
 from tests.demo.test_demo_stack import OUTPUTS, caller, describe_stacks_answer, outputs_file
 
 CURRENT_OUTPUTS = [

@@ -192,7 +192,7 @@ def test_importing_the_libraries_imports_no_argparse() -> None:
 
 
 def cli_flags() -> set[str]:
-    from demo.cli import build_parser
+    from kms_sign_encrypt_cli.cli import build_parser
 
     flags: set[str] = set()
     parsers = [build_parser()]

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from demo.commands import Result
 from kms_sign_encrypt.audit import (
     DEFAULT_WINDOW,
     LOOKBACK_LIMIT,
@@ -27,6 +26,7 @@ from kms_sign_encrypt.errors import EXIT_ERROR, UsageError
 from kms_sign_encrypt.files import read_input
 from kms_sign_encrypt.preflight import Target, load_template, report, run_checks
 from kms_sign_encrypt.stack import DEFAULT_STACK_NAME, ResourceOptions, discover, stack_name_for
+from kms_sign_encrypt_cli.commands import Result
 
 # -- the command ----------------------------------------------------------------------------
 

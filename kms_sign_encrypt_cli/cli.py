@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import envelope
-from demo import commands, operator_commands
 from kms_sign_encrypt.aws import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_RANGE, RETRY_MODES
 from kms_sign_encrypt.errors import EXIT_ERROR, EXIT_OK, KmsSignEncryptError
 from kms_sign_encrypt.exchange import FORMATS
 from kms_sign_encrypt.stack import DEFAULT_STACK_NAME
+from kms_sign_encrypt_cli import commands, operator_commands
 
 PROG = "kms-sign-encrypt"
 DEBUG_VARIABLE = "KMS_SIGN_ENCRYPT_DEBUG"
