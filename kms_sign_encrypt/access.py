@@ -23,7 +23,11 @@ MAX_TEMPLATE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class AccessMatrix:
+class AccessReport:
+    """Who may do what with the deployment's keys: the key-policy matrix (``keypolicy``'s
+    ``KeyPolicyMatrix``) and, when it could be built, the transitive reach through
+    sts:AssumeRole chains; rendered as text, Mermaid or JSON."""
+
     built: Any  # what keypolicy.matrix builds
     reach: Any = None  # what keypolicy.reach builds: the transitive paths
     reach_note: str | None = None  # why there is no transitive matrix, when there is none
@@ -75,7 +79,7 @@ def _key_arn(session: AwsSession, arn: str | None, key: str) -> str:
         return session.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]
 
 
-def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> AccessMatrix:
+def access_report_from_live_policies(admin: AwsSession, resources: Resources) -> AccessReport:
     """GetKeyPolicy of both keys (2 KMS calls; DescribeKey too for a key known by alias)."""
     matrix = _matrix_module()
     keys = {
@@ -98,7 +102,7 @@ def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> Access
     except (
         KmsSignEncryptError
     ) as exc:  # e.g. no iam:GetAccountAuthorizationDetails: say so, keep the rest
-        return AccessMatrix(built, reach_note=str(exc))
+        return AccessReport(built, reach_note=str(exc))
     from keypolicy import reach
 
     transitive = _built(
@@ -106,7 +110,7 @@ def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> Access
             details, policies, account=account, partition=partition
         )
     )
-    return AccessMatrix(built, transitive)
+    return AccessReport(built, transitive)
 
 
 def account_authorization_details(session: AwsSession) -> dict[str, Any]:
@@ -142,7 +146,7 @@ def _built(build: Any) -> Any:
         raise UsageError(f"cannot build the access matrix: {exc}") from None
 
 
-def matrix_from_template(path: Path, *, account: str, region: str) -> AccessMatrix:
+def access_report_from_template(path: Path, *, account: str, region: str) -> AccessReport:
     """From a synthesized template (cdk.out/STACK.template.json): no AWS call at all."""
     matrix = _matrix_module()
     try:
@@ -151,7 +155,7 @@ def matrix_from_template(path: Path, *, account: str, region: str) -> AccessMatr
         raise UsageError(f"template {path} is not valid JSON: {exc}") from None
     from keypolicy import reach
 
-    return AccessMatrix(
+    return AccessReport(
         _built(lambda: matrix.from_template(document, account=account, region=region)),
         _built(lambda: reach.from_template(document, account=account, region=region)),
     )

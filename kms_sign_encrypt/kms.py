@@ -130,14 +130,19 @@ class KmsVerifier:
 
 @dataclass
 class KmsKeyWrapper:
-    """``envelope.keys.KeyWrapper`` with KMS Encrypt (RSAES_OAEP_SHA_256)."""
+    """``envelope.keys.KeyWrapper`` with KMS Encrypt (RSAES_OAEP_SHA_256).
+
+    ``algorithm`` is there to probe the key policy (it must refuse any other algorithm); the
+    envelope itself always wraps with the default.
+    """
 
     session: AwsSession
     key: str
     key_id: str
+    algorithm: str = ENCRYPTION_ALGORITHM
 
     def wrap(self, data_key: bytes) -> bytes:
-        return encrypt(self.session, self.key, data_key)
+        return encrypt(self.session, self.key, data_key, self.algorithm)
 
 
 @dataclass
