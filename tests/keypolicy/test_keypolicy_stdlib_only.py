@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "keypolicy"
 
 def test_every_import_is_stdlib_or_the_package_itself():
     outside = []
-    for path in sorted(PACKAGE.glob("*.py")):
+    for path in sorted(PACKAGE.rglob("*.py")):  # keypolicy/matrix/ too
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
