@@ -514,6 +514,8 @@ def _hop_text(hop: Hop) -> str:
 
 
 def _last_text(path: Path) -> str:
+    # Shaped like _hop_text on purpose: a path's last step reads like its hops, but from a
+    # Path's fields ("only if", "by" statements), so the two stay separate.
     parts = []
     if path.conditions:
         parts.append("only if " + " or ".join(path.conditions))

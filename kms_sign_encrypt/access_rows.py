@@ -71,7 +71,7 @@ def matrix_from_template(
     region: str,
     partition: str = "aws",
     admin_arns: Sequence[str] = (),
-) -> matrix.AccessMatrix:
+) -> matrix.AccessMatrix:  # the template readers' keyword-only signature (keypolicy.template)
     """The matrix of a synthesized stack template (keys labelled by alias, not yet deployed)."""
     keys = extract_key_policies(template, account=account, region=region, partition=partition)
     roles = {
