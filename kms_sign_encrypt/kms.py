@@ -17,8 +17,6 @@ from envelope.keys import ENCRYPTION_ALGORITHM, MAX_SIGNED_MESSAGE, SIGNING_ALGO
 from kms_sign_encrypt.aws import AwsSession, translated
 from kms_sign_encrypt.errors import AuthenticationError
 
-WEAK_ENCRYPTION_ALGORITHM = "RSAES_OAEP_SHA_1"  # the key policy must refuse it
-
 
 def sign(session: AwsSession, key: str, message: bytes) -> bytes:
     """ECDSA_SHA_512 over ``message``: RAW up to 4096 bytes, else a local SHA-512 DIGEST."""
