@@ -36,7 +36,23 @@ def violations(source: str, filename: str = "<demo>") -> list[str]:
     public = set(kms_sign_encrypt.__all__)
     submodules = _public_submodules()
     found: list[str] = []
-    for node in ast.walk(ast.parse(source, filename)):
+    tree = ast.parse(source, filename)
+    # Names bound to the package itself (`import kms_sign_encrypt [as k]`): `k.aws` is reaching in.
+    package_names = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == LIBRARY
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in package_names
+            and node.attr not in public
+        ):
+            found.append(f"{filename}:{node.lineno}: {node.value.id}.{node.attr}")
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith(f"{LIBRARY}.") and alias.name not in submodules:
@@ -90,6 +106,9 @@ def test_the_check_catches_each_kind_of_internal_import() -> None:
 
         def later():
             from kms_sign_encrypt.envelope_transfer import send_envelope
+
+        import kms_sign_encrypt as k
+        k.Sender, k.aws.assume_role
         """
     )
     assert violations(source) == [
@@ -98,6 +117,7 @@ def test_the_check_catches_each_kind_of_internal_import() -> None:
         "<demo>:4: import kms_sign_encrypt.stack",
         "<demo>:5: from kms_sign_encrypt.seed_transfer import check_free",
         "<demo>:10: from kms_sign_encrypt.envelope_transfer import send_envelope",
+        "<demo>:13: k.aws",
     ]
 
 
