@@ -12,11 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kms_sign_encrypt import kms
-from kms_sign_encrypt.aws import AwsSession, assume_role
-from kms_sign_encrypt.errors import AccessDeniedError, AuthenticationError, KmsSignEncryptError
-from kms_sign_encrypt.stack import Resources
+from envelope import ENCRYPTION_ALGORITHM
+from kms_sign_encrypt import (
+    AccessDeniedError,
+    AuthenticationError,
+    AwsSession,
+    KmsKeyUnwrapper,
+    KmsKeyWrapper,
+    KmsSignEncryptError,
+    KmsSigner,
+    KmsVerifier,
+    Resources,
+    assume_role,
+)
 
+WEAK_ENCRYPTION_ALGORITHM = "RSAES_OAEP_SHA_1"  # the key policy must refuse it
 Probe = Callable[[], object]
 
 
@@ -64,6 +74,40 @@ def flip_bit(data: bytes, index: int | None = None) -> bytes:
     return bytes(changed)
 
 
+@dataclass(frozen=True)
+class _KeyOperations:
+    """One KMS call per method on the deployment's keys, as the session given, through the
+    library's key objects (the ones the envelope signs, wraps and unwraps with)."""
+
+    resources: Resources
+
+    def sign(self, session: AwsSession, message: bytes) -> bytes:
+        r = self.resources
+        return KmsSigner(session, r.signing_key, r.signing_key_arn or r.signing_key).sign(message)
+
+    def verify(self, session: AwsSession, message: bytes, signature: bytes) -> bool:
+        r = self.resources
+        verifier = KmsVerifier(session, r.signing_key, r.signing_key_arn or r.signing_key)
+        return verifier.verify(message, signature)
+
+    def encrypt(
+        self, session: AwsSession, plaintext: bytes, algorithm: str = ENCRYPTION_ALGORITHM
+    ) -> bytes:
+        r = self.resources
+        key_id = r.encryption_key_arn or r.encryption_key
+        return KmsKeyWrapper(session, r.encryption_key, key_id, algorithm).wrap(plaintext)
+
+    def decrypt(self, session: AwsSession, ciphertext: bytes) -> bytes:
+        r = self.resources
+        unwrapper = KmsKeyUnwrapper(
+            session, r.encryption_key, r.encryption_key_arn or r.encryption_key
+        )
+        try:
+            return unwrapper.unwrap(ciphertext)
+        except ValueError:  # the key protocol's "does not decrypt": a failed authentication
+            raise AuthenticationError() from None
+
+
 def least_privilege_checks(
     *,
     admin: AwsSession,
@@ -76,26 +120,26 @@ def least_privilege_checks(
     extra: list[tuple[str, Callable[[], bool | object]]] | None = None,
 ) -> list[CheckResult]:
     """The issue's checks, run with real artifacts so only access or tampering can fail them."""
-    enc, sig = resources.encryption_key, resources.signing_key
+    keys = _KeyOperations(resources)
     probe_key = os.urandom(32)
     results = [
-        expect_denied("sender cannot Decrypt", lambda: kms.decrypt(sender, enc, ciphertext)),
-        expect_denied("sender cannot Verify", lambda: kms.verify(sender, sig, signed, signature)),
-        expect_denied("receiver cannot Encrypt", lambda: kms.encrypt(receiver, enc, probe_key)),
-        expect_denied("receiver cannot Sign", lambda: kms.sign(receiver, sig, signed)),
-        expect_denied("administrator cannot Decrypt", lambda: kms.decrypt(admin, enc, ciphertext)),
-        expect_denied("administrator cannot Sign", lambda: kms.sign(admin, sig, signed)),
+        expect_denied("sender cannot Decrypt", lambda: keys.decrypt(sender, ciphertext)),
+        expect_denied("sender cannot Verify", lambda: keys.verify(sender, signed, signature)),
+        expect_denied("receiver cannot Encrypt", lambda: keys.encrypt(receiver, probe_key)),
+        expect_denied("receiver cannot Sign", lambda: keys.sign(receiver, signed)),
+        expect_denied("administrator cannot Decrypt", lambda: keys.decrypt(admin, ciphertext)),
+        expect_denied("administrator cannot Sign", lambda: keys.sign(admin, signed)),
         expect_denied(
             "Encrypt with RSAES_OAEP_SHA_1 is refused (key-policy condition)",
-            lambda: kms.encrypt(sender, enc, probe_key, kms.WEAK_ENCRYPTION_ALGORITHM),
+            lambda: keys.encrypt(sender, probe_key, WEAK_ENCRYPTION_ALGORITHM),
         ),
         expect_unauthenticated(
             "a tampered message fails verification",
-            lambda: kms.verify(receiver, sig, flip_bit(signed), signature),
+            lambda: keys.verify(receiver, flip_bit(signed), signature),
         ),
         expect_unauthenticated(
             "a tampered ciphertext fails decryption",
-            lambda: kms.decrypt(receiver, enc, flip_bit(ciphertext)),
+            lambda: keys.decrypt(receiver, flip_bit(ciphertext)),
         ),
     ]
     for expectation, probe in extra or []:

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from demo.checks import CheckResult
-from kms_sign_encrypt import audit
-from kms_sign_encrypt.access import AccessMatrix
-from kms_sign_encrypt.aws import CallMetrics
+from kms_sign_encrypt import AccessReport, AuditEntry, CallMetrics, audit_table
 
 
 @dataclass
@@ -77,8 +75,8 @@ class RunReport:
     bytes_in: int
     bytes_out: int
     message: str
-    matrix: AccessMatrix | None
-    audit: list[Any] | None = None  # AuditEntry: this run's calls in CloudTrail
+    matrix: AccessReport | None
+    audit: list[AuditEntry] | None = None  # this run's calls in CloudTrail
 
     @property
     def passed(self) -> bool:
@@ -135,7 +133,7 @@ def print_summary(out: Reporter, report: RunReport) -> None:
 
 
 def print_session_audit(
-    say: Any, entries: Sequence[audit.AuditEntry] | None, problem: str | None
+    say: Any, entries: Sequence[AuditEntry] | None, problem: str | None
 ) -> None:
     say("")
     if entries is None:
@@ -145,5 +143,5 @@ def print_session_audit(
         "Audit of this run (CloudTrail LookupEvents; on AWS, events appear there 5 to 15 "
         "minutes after the call: rerun `kms-sign-encrypt audit --since 1h` then):"
     )
-    for line in audit.table(entries):
+    for line in audit_table(entries):
         say(f"  {line}")

@@ -18,22 +18,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Literal, TextIO
 
 from demo import checks
 from demo.run_report import Reporter, RunReport, print_session_audit, print_summary
-from kms_sign_encrypt import audit, envelope_transfer, exchange, seed, seed_transfer
-from kms_sign_encrypt.access import matrix_from_live_policies
-from kms_sign_encrypt.aws import (
+from kms_sign_encrypt import (
+    AuthenticationError,
     AwsSession,
     CallMetrics,
     ClientSettings,
+    Received,
+    ResourceOptions,
+    Resources,
+    Sent,
+    UsageError,
+    access_report_from_live_policies,
     assume_role,
+    discover,
     open_caller_session,
+    receive_envelope,
+    seed,
+    seed_transfer,
+    send_envelope,
+    session_audit,
+    staged_outputs,
 )
-from kms_sign_encrypt.errors import AuthenticationError, UsageError
-from kms_sign_encrypt.files import staged_outputs
-from kms_sign_encrypt.stack import ResourceOptions, Resources, discover
+
+Format = Literal["envelope", "seed"]
 
 SAMPLE_MESSAGE = {
     "message": "The Magic Words are Squeamish Ossifrage",
@@ -53,7 +64,7 @@ class RunOptions:
     region: str | None
     settings: ClientSettings
     external_id: str | None
-    format: exchange.Format
+    format: Format
     workdir: Path | None
     force: bool
     as_json: bool
@@ -156,7 +167,7 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
     matrix = None
     with out.step("9", "Summary") as s:
         try:
-            matrix = matrix_from_live_policies(admin, resources)
+            matrix = access_report_from_live_policies(admin, resources)
         except UsageError as exc:  # a matrix that cannot be built is reported, not fatal
             out.detail(s, f"access matrix unavailable: {exc}")
     report = RunReport(
@@ -171,7 +182,7 @@ def run(options: RunOptions, stream: TextIO) -> RunReport:
         matrix=matrix,
     )
     print_summary(out, report)
-    report.audit, problem = audit.session_audit(admin, resources, started, [sender, receiver])
+    report.audit, problem = session_audit(admin, resources, started, [sender, receiver])
     print_session_audit(out.say, report.audit, problem)
     return report
 
@@ -215,7 +226,7 @@ def _seed_steps(
     workdir: Path,
     encrypted: Path,
     options: RunOptions,
-) -> tuple[exchange.Sent, exchange.Received]:
+) -> tuple[Sent, Received]:
     """Steps 4-7 in the seed format: every step is its own KMS call, as in the blog post."""
     sender, resources = parties.sender, parties.resources
     signature_path = workdir / seed.SIGNATURE_MEMBER
@@ -268,11 +279,11 @@ def _envelope_steps(
     workdir: Path,
     encrypted: Path,
     options: RunOptions,
-) -> tuple[exchange.Sent, exchange.Received]:
+) -> tuple[Sent, Received]:
     """Steps 4-7 in the envelope format: one seal (Sign + Encrypt), one unseal."""
     resources = parties.resources
     with out.step("4-5", "Sign and encrypt as SenderRole (envelope: 1 Sign + 1 Encrypt)") as s:
-        sent = envelope_transfer.send_envelope(
+        sent = send_envelope(
             parties.sender, resources, [message_path], encrypted, force=options.force
         )
         out.detail(
@@ -291,7 +302,7 @@ def _envelope_steps(
     ) as s:
         receiver = parties.assume_receiver()
         out.detail(s, f"now {receiver.principal}")
-        received = envelope_transfer.receive_envelope(
+        received = receive_envelope(
             receiver,
             resources,
             encrypted,
@@ -324,7 +335,7 @@ def _unused(path: Path) -> Path:
 
 
 def _open_tampered_envelope(
-    receiver: AwsSession, resources: Any, encrypted: Path, workdir: Path
+    receiver: AwsSession, resources: Resources, encrypted: Path, workdir: Path
 ) -> object:
     tampered = workdir / "tampered.enc"
     data = bytearray(encrypted.read_bytes())
@@ -333,7 +344,7 @@ def _open_tampered_envelope(
     target = workdir / "tampered-out"
     target.mkdir(exist_ok=True)
     try:
-        envelope_transfer.receive_envelope(receiver, resources, tampered, target, evidence_dir=None)
+        receive_envelope(receiver, resources, tampered, target, evidence_dir=None)
     except AuthenticationError:
         if any(target.iterdir()):
             return "WROTE OUTPUT"

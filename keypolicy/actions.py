@@ -73,6 +73,7 @@ KMS_ACTIONS: tuple[str, ...] = tuple(
 )
 _CANONICAL = {action.lower(): action for action in KMS_ACTIONS}
 
+# (A tuple of action names, shaped like KMS_ACTIONS by nature: duplicates reports the pair.)
 # Key administration: every action on a key that does not use it for cryptography (key-scoped
 # only). The one list of them: the access matrix's "Admin" column, and the base of the stack's
 # administration statement (stacks.key_policy.KEY_ADMIN_ACTIONS grants a subset).

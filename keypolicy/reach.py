@@ -19,9 +19,10 @@ allowing sts:AssumeRole on a role whose trust policy refuses them today (they be
 moment the trust is widened). The separation-of-duties line says whether any principal reaches
 both kms:Sign and kms:Decrypt.
 
-Inputs: `from_template(template, account=..., region=...)` (the template's roles and trust
-policies plus the standard rows) and `build_reach(keys, roles, principals)` for a deployed
-stack (`principals_from_authorization_details` reads iam:GetAccountAuthorizationDetails).
+Inputs: `build_reach(keys, roles, principals)`; `roles_from_template(template, ...)` reads a
+synthesized template's roles and trust policies, `from_authorization_details(details, keys,
+rows=...)` a deployed account's (iam:GetAccountAuthorizationDetails). Which rows to ask about
+is the caller's choice: this project's are in `kms_sign_encrypt.access_rows`.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from .actions import ASSUME_ROLE, GRANTING_ACTIONS
 from .conditions import normalize_key
 from .evaluator import CompiledPolicy, Outcome, compile_policy
 from .identity import ADMINISTRATOR_ACCESS, identity_allows, load_document
-from .matrix import OTHER_ACCOUNT, permission
+from .matrix import permission
 from .principals import ANYONE, parse_caller, session_for
-from .template import Resolver, extract_key_policies
+from .template import Resolver
 from .trust import compile_trust_policy
 
 USE_ACTIONS: tuple[str, ...] = (
@@ -164,54 +165,6 @@ class Reach:
 
 
 # --- the rows -------------------------------------------------------------------------------
-
-
-def standard_principals(account: str, *, partition: str = "aws") -> list[Principal]:
-    """The callers a reviewer asks about, with what the matrix assumes of their IAM policies."""
-    iam = f"arn:{partition}:iam::{account}"
-    assume_any = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
-    }
-    return [
-        Principal(
-            "Account admins",
-            session_for(f"{iam}:role/Admin"),
-            f"{iam}:role/Admin",
-            (ADMINISTRATOR_ACCESS,),
-            "a role of the account with AdministratorAccess, named by no policy",
-        ),
-        Principal(
-            "AssumeRole-on-* role",
-            session_for(f"{iam}:role/AnyRoleAssumer"),
-            f"{iam}:role/AnyRoleAssumer",
-            (assume_any,),
-            "a role whose only right is sts:AssumeRole on *",
-        ),
-        Principal(
-            "Account root user",
-            f"{iam}:root",
-            f"{iam}:root",
-            (ADMINISTRATOR_ACCESS,),
-            "the root user (not governed by IAM policies)",
-        ),
-        Principal(
-            "Other in account",
-            session_for(f"{iam}:role/AnyOtherRole"),
-            f"{iam}:role/AnyOtherRole",
-            None,
-            "any other principal of the account, IAM policies unknown",
-        ),
-        Principal(
-            "Another account",
-            session_for(f"arn:{partition}:iam::{OTHER_ACCOUNT}:role/AnyRole"),
-            f"arn:{partition}:iam::{OTHER_ACCOUNT}:role/AnyRole",
-            None,
-            "a role in another account, IAM policies unknown",
-            same_account=False,
-        ),
-        Principal("Anyone", ANYONE, None, (), "any principal at all, anonymous included"),
-    ]
 
 
 def named_in_trust(roles: Iterable[Role]) -> list[str]:
@@ -471,39 +424,15 @@ def roles_from_template(
     return roles
 
 
-def from_template(
-    template: Mapping[str, Any], *, account: str, region: str, partition: str = "aws"
-) -> Reach:
-    """The transitive matrix of a synthesized template: its keys, its roles (each also a row,
-    with its inline policies), the standard rows and every principal its trust policies name
-    (whose IAM policies are unknown here)."""
-    keys = extract_key_policies(template, account=account, region=region, partition=partition)
-    roles = roles_from_template(template, account=account, region=region, partition=partition)
-    rows = [
-        *(
-            Principal(
-                f"role {r.label}",
-                session_for(r.arn),
-                r.arn,
-                r.policies,
-                "a role of the template, with its inline policies",
-            )
-            for r in roles
-        ),
-        *standard_principals(account, partition=partition),
-    ]
-    return build_reach({k.label: (None, k.policy) for k in keys.values()}, roles, rows)
-
-
 def from_authorization_details(
     details: Mapping[str, Any],
     keys: Mapping[str, tuple[str | None, Mapping[str, Any] | str]],
     *,
-    account: str,
-    partition: str = "aws",
+    rows: Sequence[Principal] = (),
 ) -> Reach:
     """The transitive matrix of a deployed stack: the key policies as deployed, and every user
-    and role of iam:GetAccountAuthorizationDetails with its trust and identity policies."""
+    and role of iam:GetAccountAuthorizationDetails with its trust and identity policies (rows
+    after ``rows``, the callers the caller asks about besides)."""
     managed: dict[str, Mapping[str, Any]] = {}
     for policy in details.get("Policies", []):
         for version in policy.get("PolicyVersionList", []):
@@ -511,7 +440,7 @@ def from_authorization_details(
                 managed[policy["Arn"]] = load_document(version["Document"])
     groups = {g["GroupName"]: _policies_of(g, managed) for g in details.get("GroupDetailList", [])}
     roles: list[Role] = []
-    rows = standard_principals(account, partition=partition)
+    rows = list(rows)
     existing: list[str] = []
     for detail in details.get("RoleDetailList", []):
         policies = _policies_of(detail, managed)
@@ -585,6 +514,8 @@ def _hop_text(hop: Hop) -> str:
 
 
 def _last_text(path: Path) -> str:
+    # Shaped like _hop_text on purpose: a path's last step reads like its hops, but from a
+    # Path's fields ("only if", "by" statements), so the two stay separate.
     parts = []
     if path.conditions:
         parts.append("only if " + " or ".join(path.conditions))

@@ -205,7 +205,7 @@ def resolve_output(
     region: str,
     partition: str = "aws",
 ) -> str:
-    """The value of one stack output, resolved without deploying (e.g. `SenderRoleArn`)."""
+    """The value of one stack output (by its name), resolved without deploying."""
     outputs = template.get("Outputs") or {}
     if name not in outputs:
         raise TemplateError(f"the template has no output {name!r}")

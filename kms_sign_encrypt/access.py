@@ -1,9 +1,10 @@
 """The access matrix (`access`, and the end of `run`): who may do what with which key.
 
-Built by ``keypolicy.matrix`` from the key policies, read either live (GetKeyPolicy of the
-deployed keys, with the caller's administrator credentials: the stack's root statement allows
-it) or from a synthesized template (``cdk synth``, no AWS call at all). The transitive matrix
-(``keypolicy.reach``) follows sts:AssumeRole chains: from the template's roles and trust
+Built by ``keypolicy.matrix`` (with this project's rows, ``access_rows``) from the key
+policies, read either live (GetKeyPolicy of the deployed keys, with the caller's administrator
+credentials: the stack's root statement allows it) or from a synthesized template (``cdk
+synth``, no AWS call at all). The transitive matrix (``keypolicy.reach``) follows
+sts:AssumeRole chains: from the template's roles and trust
 policies, or live from iam:GetAccountAuthorizationDetails (every principal and its policies).
 """
 
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from keypolicy import PolicyError, matrix, reach
+from keypolicy.reach import Reach
+from kms_sign_encrypt import access_rows
 from kms_sign_encrypt.aws import AwsSession, translated
 from kms_sign_encrypt.errors import KmsSignEncryptError, UsageError
 from kms_sign_encrypt.files import read_input
@@ -23,14 +27,16 @@ MAX_TEMPLATE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class AccessMatrix:
-    built: Any  # what keypolicy.matrix builds
-    reach: Any = None  # what keypolicy.reach builds: the transitive paths
+class AccessReport:
+    """Who may do what with the deployment's keys: the key-policy matrix
+    (``keypolicy.matrix.AccessMatrix``) and, when it could be built, the transitive reach
+    through sts:AssumeRole chains; rendered as text, Mermaid or JSON."""
+
+    built: matrix.AccessMatrix
+    reach: Reach | None = None  # the transitive paths
     reach_note: str | None = None  # why there is no transitive matrix, when there is none
 
     def table(self) -> str:
-        from keypolicy import matrix, reach
-
         text = matrix.render_table(self.built)
         if self.reach is not None:
             text += "\n" + reach.render_text(self.reach)
@@ -39,26 +45,14 @@ class AccessMatrix:
         return text
 
     def mermaid(self) -> str:
-        from keypolicy import reach
-
         if self.reach is None:
             raise UsageError(f"no transitive access matrix to draw: {self.reach_note}")
         return reach.render_mermaid(self.reach)
 
     def as_json(self) -> Any:
-        from keypolicy import matrix, reach
-
         document = matrix.to_json(self.built)
         document["transitive"] = reach.to_json(self.reach) if self.reach is not None else None
         return json.loads(json.dumps(document))
-
-
-def _matrix_module() -> Any:
-    try:
-        from keypolicy import matrix
-    except ImportError:
-        raise UsageError("the access matrix (keypolicy.matrix) is not available") from None
-    return matrix
 
 
 def live_key_policy(session: AwsSession, key_arn: str) -> dict[str, Any]:
@@ -75,9 +69,8 @@ def _key_arn(session: AwsSession, arn: str | None, key: str) -> str:
         return session.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]
 
 
-def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> AccessMatrix:
+def access_report_from_live_policies(admin: AwsSession, resources: Resources) -> AccessReport:
     """GetKeyPolicy of both keys (2 KMS calls; DescribeKey too for a key known by alias)."""
-    matrix = _matrix_module()
     keys = {
         resources.encryption_key: _key_arn(
             admin, resources.encryption_key_arn, resources.encryption_key
@@ -86,7 +79,7 @@ def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> Access
     }
     policies = {label: (arn, live_key_policy(admin, arn)) for label, arn in keys.items()}
     partition, account = _partition_account(next(iter(keys.values())))
-    principals = matrix.standard_principals(
+    principals = access_rows.matrix_rows(
         account,
         sender_role_arn=resources.sender_role_arn,
         receiver_role_arn=resources.receiver_role_arn,
@@ -98,15 +91,13 @@ def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> Access
     except (
         KmsSignEncryptError
     ) as exc:  # e.g. no iam:GetAccountAuthorizationDetails: say so, keep the rest
-        return AccessMatrix(built, reach_note=str(exc))
-    from keypolicy import reach
-
+        return AccessReport(built, reach_note=str(exc))
     transitive = _built(
         lambda: reach.from_authorization_details(
-            details, policies, account=account, partition=partition
+            details, policies, rows=access_rows.reach_rows(account, partition=partition)
         )
     )
-    return AccessMatrix(built, transitive)
+    return AccessReport(built, transitive)
 
 
 def account_authorization_details(session: AwsSession) -> dict[str, Any]:
@@ -134,24 +125,19 @@ def _partition_account(arn: str) -> tuple[str, str]:
 
 
 def _built(build: Any) -> Any:
-    from keypolicy import PolicyError
-
     try:
         return build()
     except PolicyError as exc:
         raise UsageError(f"cannot build the access matrix: {exc}") from None
 
 
-def matrix_from_template(path: Path, *, account: str, region: str) -> AccessMatrix:
+def access_report_from_template(path: Path, *, account: str, region: str) -> AccessReport:
     """From a synthesized template (cdk.out/STACK.template.json): no AWS call at all."""
-    matrix = _matrix_module()
     try:
         document = json.loads(read_input(path, limit=MAX_TEMPLATE_BYTES))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"template {path} is not valid JSON: {exc}") from None
-    from keypolicy import reach
-
-    return AccessMatrix(
-        _built(lambda: matrix.from_template(document, account=account, region=region)),
-        _built(lambda: reach.from_template(document, account=account, region=region)),
+    return AccessReport(
+        _built(lambda: access_rows.matrix_from_template(document, account=account, region=region)),
+        _built(lambda: access_rows.reach_from_template(document, account=account, region=region)),
     )

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import envelope
-from envelope.inputs import InputTypeError, open_regular
 from kms_sign_encrypt import seed
 from kms_sign_encrypt.errors import SeedNotAcceptedError, UsageError, WrongFormatError
+from kms_sign_encrypt.files import opened_input
 
 Format = Literal["envelope", "seed"]
 FORMATS: tuple[Format, ...] = ("envelope", "seed")
@@ -37,6 +37,9 @@ SEED_BINDS_NO_RECIPIENT = (
 
 @dataclass(frozen=True)
 class Sent:
+    """What one send made. (A frozen record of typed fields: duplicates pairs its shape with
+    envelope.sealing's _Job; nothing is shared but the shape.)"""
+
     format: Format
     inputs: tuple[Path, ...]
     output: Path
@@ -102,16 +105,9 @@ def detect(source: Path, *, accept_seed: bool = False) -> Format:
     The input must be a regular file: its type is checked on a non-blocking open, so a FIFO
     with no writer, a device or a socket is refused at once instead of hanging.
     """
-    try:
-        with open_regular(source) as handle:
-            size = os.fstat(handle.fileno()).st_size
-            head = handle.read(SNIFF_BYTES)
-    except FileNotFoundError:
-        raise UsageError(f"input {source} not found") from None
-    except InputTypeError as exc:
-        raise UsageError(f"input {source} {exc}") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+    with opened_input(source) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(SNIFF_BYTES)
     if size == 0:
         raise WrongFormatError(f"{source} is empty: not an encrypted message")
     kind = envelope.sniff(head, size)

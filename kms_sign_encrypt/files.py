@@ -109,11 +109,13 @@ def staged_outputs(*, force: bool = False) -> Iterator[StagedOutputs]:
         raise
 
 
-def read_input(path: Path, *, limit: int = MAX_INPUT_BYTES_FOR_MEMORY) -> bytes:
-    """A whole (small) input file, with a clear error if missing or over ``limit``."""
+@contextmanager
+def opened_input(path: Path) -> Iterator[BinaryIO]:
+    """``path`` open for reading if it is a regular file (a FIFO or device is refused, never
+    waited on); every failure to open or read it is one ``UsageError`` naming it."""
     try:
-        with open_regular(path) as handle:  # a FIFO or device is refused, never waited on
-            data = handle.read(limit + 1)
+        with open_regular(path) as handle:
+            yield handle
     except FileNotFoundError:
         raise UsageError(f"input {path} not found") from None
     except IsADirectoryError:
@@ -122,6 +124,12 @@ def read_input(path: Path, *, limit: int = MAX_INPUT_BYTES_FOR_MEMORY) -> bytes:
         raise UsageError(f"input {path} {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_input(path: Path, *, limit: int = MAX_INPUT_BYTES_FOR_MEMORY) -> bytes:
+    """A whole (small) input file, with a clear error if missing or over ``limit``."""
+    with opened_input(path) as handle:
+        data = handle.read(limit + 1)
     if len(data) > limit:
         raise UsageError(f"input {path} is larger than {limit} bytes")
     return data

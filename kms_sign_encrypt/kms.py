@@ -17,8 +17,6 @@ from envelope.keys import ENCRYPTION_ALGORITHM, MAX_SIGNED_MESSAGE, SIGNING_ALGO
 from kms_sign_encrypt.aws import AwsSession, translated
 from kms_sign_encrypt.errors import AuthenticationError
 
-WEAK_ENCRYPTION_ALGORITHM = "RSAES_OAEP_SHA_1"  # the key policy must refuse it
-
 
 def sign(session: AwsSession, key: str, message: bytes) -> bytes:
     """ECDSA_SHA_512 over ``message``: RAW up to 4096 bytes, else a local SHA-512 DIGEST."""
@@ -130,14 +128,19 @@ class KmsVerifier:
 
 @dataclass
 class KmsKeyWrapper:
-    """``envelope.keys.KeyWrapper`` with KMS Encrypt (RSAES_OAEP_SHA_256)."""
+    """``envelope.keys.KeyWrapper`` with KMS Encrypt (RSAES_OAEP_SHA_256).
+
+    ``algorithm`` is there to probe the key policy (it must refuse any other algorithm); the
+    envelope itself always wraps with the default.
+    """
 
     session: AwsSession
     key: str
     key_id: str
+    algorithm: str = ENCRYPTION_ALGORITHM
 
     def wrap(self, data_key: bytes) -> bytes:
-        return encrypt(self.session, self.key, data_key)
+        return encrypt(self.session, self.key, data_key, self.algorithm)
 
 
 @dataclass

@@ -39,6 +39,19 @@ MEMBER_CAPS = {MESSAGE_MEMBER: MAX_MESSAGE_BYTES, SIGNATURE_MEMBER: MAX_SIGNATUR
 MEMBER_ORDER = (SIGNATURE_MEMBER, MESSAGE_MEMBER)
 _FILTER_DESTINATION = "/nonexistent/seed-extraction"
 
+__all__ = [  # public as ``kms_sign_encrypt.seed`` (docs/LIBRARY.md, "Step by step")
+    "MAX_MESSAGE_BYTES",
+    "MESSAGE_MEMBER",
+    "SEED_CIPHERTEXT_SIZE",
+    "SEED_PLAINTEXT_LIMIT",
+    "SIGNATURE_MEMBER",
+    "SeedBundle",
+    "SeedFormatError",
+    "SeedTooLargeError",
+    "bundle",
+    "unbundle",
+]
+
 
 class SeedFormatError(ValueError):
     """A seed-format archive that is malformed or unsafe; the message says what and why."""

@@ -20,6 +20,18 @@ from kms_sign_encrypt.exchange import Received, Sent
 from kms_sign_encrypt.files import check_free, read_input, staged_outputs
 from kms_sign_encrypt.stack import Resources
 
+__all__ = [  # public as ``kms_sign_encrypt.seed_transfer`` (docs/LIBRARY.md, "Step by step")
+    "bundle_and_encrypt",
+    "decrypt_and_unbundle",
+    "receive_seed",
+    "received",
+    "send_seed",
+    "sent",
+    "sign_message",
+    "verify_bundle",
+    "write_verified",
+]
+
 
 def sign_message(sender: AwsSession, resources: Resources, message: bytes) -> bytes:
     """KMS Sign of message.json, after refusing what cannot fit the format at all."""

@@ -297,7 +297,7 @@ def verify_command(args: argparse.Namespace) -> Result:
 
 def access_command(args: argparse.Namespace) -> Result:
     if args.template is not None:
-        matrix = access.matrix_from_template(
+        matrix = access.access_report_from_template(
             args.template, account=args.account, region=args.region or "us-east-1"
         )
         source = f"template {args.template}"
@@ -305,7 +305,7 @@ def access_command(args: argparse.Namespace) -> Result:
         metrics = CallMetrics()
         caller = _caller(args, metrics)
         resources = discover(_resource_options(args), caller)
-        matrix = access.matrix_from_live_policies(caller, resources)
+        matrix = access.access_report_from_live_policies(caller, resources)
         source = f"key policies of {resources.source}"
     if getattr(args, "mermaid", False):
         diagram = matrix.mermaid()  # raises before anything is printed

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kms_sign_encrypt.access import AccessMatrix
+from kms_sign_encrypt.access import AccessReport
 from kms_sign_encrypt.errors import UsageError
 from kms_sign_encrypt_cli.cli import main
 
@@ -63,7 +63,7 @@ def test_without_account_details_the_reason_is_printed_and_mermaid_refuses() -> 
         ],
     }
     built = matrix.build_matrix({"k": (None, policy)}, {"Root": "arn:aws:iam::123456789012:root"})
-    access = AccessMatrix(built, reach_note="access denied: iam:GetAccountAuthorizationDetails")
+    access = AccessReport(built, reach_note="access denied: iam:GetAccountAuthorizationDetails")
     assert "transitive access matrix unavailable: access denied" in access.table()
     assert access.as_json()["transitive"] is None
     with pytest.raises(UsageError, match="no transitive access matrix to draw"):

@@ -39,8 +39,9 @@ def session(max_attempts: int = 3, principal: str | None = SENDER_SESSION) -> aw
 
 
 def answer_with(s: aws.AwsSession, handler: object) -> None:
+    """Answer every request of ``s`` with ``handler``. Registered on the boto3 session before
+    ``s`` made any client, so every client it makes carries it."""
     s.session.events.register("before-send", handler)
-    s._clients.clear()
 
 
 @pytest.mark.usefixtures("fake_aws_env")

@@ -367,7 +367,8 @@ def test_an_existing_output_is_kept(
     envelope_file: Path, work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (work / "out" / "message.json").write_bytes(b"keep me")
-    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"))
+    # --no-progress: a receive slower than 1 s would print a progress line before the error
+    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"), "--no-progress")
     assert code == EXIT_USAGE
     assert "already exists: remove it or allow replacing it (option --force)" in one_line(err)
     assert (work / "out" / "message.json").read_bytes() == b"keep me"
@@ -454,7 +455,8 @@ def test_a_failure_while_placing_the_evidence_takes_back_the_received_files(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(envelope_transfer.shutil, "move", half_copied)
-    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"))
+    # --no-progress: a receive slower than 1 s would print a progress line before the error
+    code, err = cli(capsys, "receive", str(envelope_file), "-o", str(work / "out"), "--no-progress")
     assert code == EXIT_USAGE
     assert one_line(err) == (
         f"cannot write into {work / 'out'}: No space left on device; choose a writable "

@@ -48,7 +48,8 @@ def _receive(capsys: pytest.CaptureFixture[str], data: bytes, tmp_path: Path) ->
     source, out = tmp_path / "in.enc", tmp_path / "out"
     source.write_bytes(data)
     out.mkdir()
-    code = main(["receive", str(source), "-o", str(out)])
+    # --no-progress: on a slow machine (over 1 s) the progress line would be a second line
+    code = main(["receive", str(source), "-o", str(out), "--no-progress"])
     err = capsys.readouterr().err
     assert code == EXIT_REFUSED, err
     assert err.count("\n") == 1, err

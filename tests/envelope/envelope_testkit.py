@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from envelope import PrivateKeySigner, PrivateKeyUnwrapper, PublicKeyVerifier, PublicKeyWrapper
 from envelope.format import derive_payload_key, encode_header, read_header
 from envelope.records import encode_end_record, encode_file_record
@@ -39,44 +42,44 @@ class Calls:
 
 class CountingSigner:
     def __init__(self, inner: PrivateKeySigner, calls: Calls) -> None:
-        self.key_id, self._inner, self._calls = inner.key_id, inner, calls
+        self.key_id, self.inner, self._calls = inner.key_id, inner, calls
 
     def sign(self, message: bytes) -> bytes:
         self._calls.add("Sign")
-        return self._inner.sign(message)
+        return self.inner.sign(message)
 
 
 class CountingVerifier:
     """Like KMS Verify: one call per verification."""
 
     def __init__(self, inner: PublicKeyVerifier, calls: Calls) -> None:
-        self.key_id, self._inner, self._calls = inner.key_id, inner, calls
+        self.key_id, self.inner, self._calls = inner.key_id, inner, calls
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         self._calls.add("Verify")
-        return self._inner.verify(message, signature)
+        return self.inner.verify(message, signature)
 
 
 class CountingWrapper:
     """Like KMS Encrypt: one call per wrap."""
 
     def __init__(self, inner: PublicKeyWrapper, calls: Calls) -> None:
-        self.key_id, self._inner, self._calls = inner.key_id, inner, calls
+        self.key_id, self.inner, self._calls = inner.key_id, inner, calls
 
     def wrap(self, data_key: bytes) -> bytes:
         self._calls.add("Encrypt")
-        return self._inner.wrap(data_key)
+        return self.inner.wrap(data_key)
 
 
 class CountingUnwrapper:
     """Like KMS Decrypt: one call per unwrap."""
 
     def __init__(self, inner: PrivateKeyUnwrapper, calls: Calls) -> None:
-        self.key_id, self._inner, self._calls = inner.key_id, inner, calls
+        self.key_id, self.inner, self._calls = inner.key_id, inner, calls
 
     def unwrap(self, wrapped: bytes) -> bytes:
         self._calls.add("Decrypt")
-        return self._inner.unwrap(wrapped)
+        return self.inner.unwrap(wrapped)
 
 
 @dataclass
@@ -115,6 +118,13 @@ def make_parties(recipient_pem: str = "fast_recipient.rsa2048.pem") -> Parties:
         other_signer=_signer(OTHER_SENDER, "other_sender.p521.pem"),
         other_unwrapper=_unwrapper(OTHER_RECIPIENT, "other_recipient.rsa4096.pem"),
     )
+
+
+def sender_public_key() -> ec.EllipticCurvePublicKey:
+    """Alice's public key as a ``cryptography`` object (what the independent reader takes)."""
+    key = serialization.load_der_public_key(_signer(SENDER, "sender.p521.pem").public_key_der())
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    return key
 
 
 def pattern(size: int, seed: int = 0) -> bytes:

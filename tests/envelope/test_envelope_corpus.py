@@ -32,6 +32,7 @@ from tests.envelope.envelope_testkit import (
     build_envelope,
     decrypt_inner,
     inner_plaintext,
+    key_bytes,
     pattern,
 )
 
@@ -333,7 +334,7 @@ def test_unexpected_sender_is_rejected_without_a_verify_call(tmp_path, parties):
 
 
 def test_sender_claiming_someone_elses_key_fails_the_signature(tmp_path, parties):
-    impostor = envelope.PrivateKeySigner(SENDER, parties.other_signer._key)  # claims Alice
+    impostor = envelope.PrivateKeySigner(SENDER, key_bytes("other_sender.p521.pem"))  # claims Alice
     data = seal_by(tmp_path, impostor, parties.wrapper)
     expect_tampered(tmp_path, parties, data)
     assert parties.calls["Verify"] == 1
@@ -342,7 +343,7 @@ def test_sender_claiming_someone_elses_key_fails_the_signature(tmp_path, parties
 def forwarded_to_carol(tmp_path: Path, parties: Parties) -> bytes:
     """Bob decrypts Alice's envelope and re-encrypts the signed content to Carol (Davis)."""
     alice_to_bob = seal_by(tmp_path, parties.signer, parties.wrapper)
-    inner = decrypt_inner(alice_to_bob, parties.unwrapper._inner)
+    inner = decrypt_inner(alice_to_bob, parties.unwrapper.inner)
     return build_envelope(OTHER_RECIPIENT, parties.other_unwrapper.wrapper(), inner)
 
 
@@ -400,8 +401,8 @@ def rewrapped(good: bytes, parties: Parties) -> bytes:
     from envelope.format import read_header
 
     header = read_header(io.BytesIO(good))
-    data_key = parties.unwrapper._inner.unwrap(header.wrapped_data_key)
-    new_wrapped = parties.wrapper._inner.wrap(data_key)
+    data_key = parties.unwrapper.inner.unwrap(header.wrapped_data_key)
+    new_wrapped = parties.wrapper.inner.wrap(data_key)
     assert new_wrapped != header.wrapped_data_key
     return good[:WRAPPED_AT] + new_wrapped + good[END_AT:]
 
@@ -433,7 +434,7 @@ def test_without_header_binding_a_rewrapped_header_would_pass(tmp_path, parties,
 
 def test_without_the_signature_check_an_impostor_would_pass(tmp_path, parties, monkeypatch):
     """Breaks the property on purpose: the impostor test relies on the signature check."""
-    impostor = envelope.PrivateKeySigner(SENDER, parties.other_signer._key)
+    impostor = envelope.PrivateKeySigner(SENDER, key_bytes("other_sender.p521.pem"))
     data = seal_by(tmp_path, impostor, parties.wrapper)
     monkeypatch.setattr(parties.verifier, "verify", lambda message, signature: True)
     out = open_bytes(tmp_path, parties, data)

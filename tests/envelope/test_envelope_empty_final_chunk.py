@@ -25,6 +25,7 @@ from tests.envelope.envelope_testkit import (
     Parties,
     inner_plaintext,
     key_bytes,
+    sender_public_key,
 )
 
 
@@ -74,7 +75,7 @@ def _opens(tmp_path: Path, parties: Parties, data: bytes) -> tuple[bool, bool]:
                 key_bytes("fast_recipient.rsa2048.pem"), password=None
             ),
             sender_arn=SENDER,
-            sender_public_key=parties.signer._inner.verifier()._key,
+            sender_public_key=sender_public_key(),
         )
         independent = True
     except independent_reader.RejectedError:

@@ -39,7 +39,7 @@ def evidence(tmp_path: Path, parties: Parties) -> Path:
     unsealed = envelope.unseal(
         tmp_path / "m.env", received, unwrapper=parties.unwrapper, verifier=parties.verifier
     )
-    sender_der = parties.signer._inner.public_key_der()  # what KMS GetPublicKey returns
+    sender_der = parties.signer.inner.public_key_der()  # what KMS GetPublicKey returns
     evidence_dir = tmp_path / "evidence"
     written = envelope.export_evidence(unsealed, evidence_dir, sender_public_key=sender_der)
     assert sorted(p.name for p in written) == sorted(

@@ -24,6 +24,7 @@ from tests.envelope.envelope_testkit import (
     build_envelope,
     inner_plaintext,
     pattern,
+    sender_public_key,
 )
 
 
@@ -214,7 +215,7 @@ def test_the_independent_reader_enforces_the_chunk_limit_too(tmp_path: Path, par
                 key_bytes("fast_recipient.rsa2048.pem"), password=None
             ),
             sender_arn=SENDER,
-            sender_public_key=parties.signer._inner.verifier()._key,
+            sender_public_key=sender_public_key(),
         )
 
     assert read() is not None  # the control: within the real limit it opens

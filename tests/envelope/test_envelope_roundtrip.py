@@ -13,7 +13,15 @@ import pytest
 import envelope
 from envelope.format import MAGIC
 from envelope.stream import CHUNKS_PER_BATCH, SEALED_CHUNK_SIZE
-from tests.envelope.envelope_testkit import CHUNK, RECIPIENT, SENDER, Parties, make_parties, pattern
+from tests.envelope.envelope_testkit import (
+    CHUNK,
+    RECIPIENT,
+    SENDER,
+    Parties,
+    key_bytes,
+    make_parties,
+    pattern,
+)
 
 BATCH = CHUNKS_PER_BATCH * CHUNK
 SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 7, BATCH - 1, BATCH, BATCH + 1]
@@ -85,8 +93,8 @@ def test_many_files_cost_one_sign_and_one_encrypt(tmp_path: Path, parties: Parti
 
 
 def test_public_key_wrapper_and_verifier_cost_no_kms_calls(tmp_path: Path, parties: Parties):
-    signer = envelope.PrivateKeySigner(SENDER, parties.other_signer._key)  # any P-521 key
-    unwrapper = parties.unwrapper._inner
+    signer = envelope.PrivateKeySigner(SENDER, key_bytes("other_sender.p521.pem"))  # any P-521 key
+    unwrapper = parties.unwrapper.inner
     public_wrapper = envelope.PublicKeyWrapper(RECIPIENT, unwrapper.public_key_der())
     public_verifier = envelope.PublicKeyVerifier(SENDER, signer.public_key_der())
     (tmp_path / "a").write_bytes(b"partner data")

@@ -25,6 +25,7 @@ from tests.envelope.envelope_testkit import (
     build_envelope,
     inner_plaintext,
     key_bytes,
+    sender_public_key,
 )
 
 FILES = [("note.txt", b"pay 10 EUR\n")]
@@ -87,7 +88,7 @@ def open_with_statement(
                 key_bytes("fast_recipient.rsa2048.pem"), password=None
             ),
             sender_arn=SENDER,
-            sender_public_key=parties.signer._inner.verifier()._key,
+            sender_public_key=sender_public_key(),
         )
     except independent_reader.RejectedError as rejected:
         kind = rejected.kind

@@ -23,6 +23,7 @@ from tests.envelope.envelope_testkit import (
     build_envelope,
     inner_plaintext,
     key_bytes,
+    sender_public_key,
 )
 from tests.envelope.test_envelope_statement import CANONICAL, FILES, VALUES
 
@@ -75,7 +76,7 @@ def _open(tmp_path: Path, parties: Parties, statement: bytes) -> str:
                 key_bytes("fast_recipient.rsa2048.pem"), password=None
             ),
             sender_arn=SENDER,
-            sender_public_key=parties.signer._inner.verifier()._key,
+            sender_public_key=sender_public_key(),
         )
     except independent_reader.RejectedError as rejected:
         return rejected.kind

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from keypolicy import Outcome
-from keypolicy.matrix import AccessMatrix, from_template
+from keypolicy.matrix import AccessMatrix
+from kms_sign_encrypt.access_rows import matrix_from_template
 from tests.intended_key_policy import INTENDED_ADMIN_ACTIONS
 
 ACCOUNT = "123456789012"
@@ -104,7 +105,7 @@ def synthesize(context: Mapping[str, object] | None = None) -> dict[str, Any]:
 
 
 def app_matrix(template: Mapping[str, Any]) -> AccessMatrix:
-    return from_template(template, account=ACCOUNT, region=REGION)
+    return matrix_from_template(template, account=ACCOUNT, region=REGION)
 
 
 def least_privilege_violations(

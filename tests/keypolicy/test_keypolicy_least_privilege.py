@@ -281,7 +281,7 @@ def test_json_matrix(app_template):
 
 
 def test_named_admins_replace_the_account_delegation():
-    from keypolicy.matrix import from_template
+    from kms_sign_encrypt.access_rows import matrix_from_template
     from tests.keypolicy.keypolicy_least_privilege import (
         INTENDED_WITH_NAMED_ADMIN,
         KEY_ADMIN,
@@ -289,7 +289,9 @@ def test_named_admins_replace_the_account_delegation():
     )
 
     template = synthesize({"sample:adminPrincipals": f'["{KEY_ADMIN}"]'})
-    matrix = from_template(template, account=ACCOUNT, region="us-east-1", admin_arns=[KEY_ADMIN])
+    matrix = matrix_from_template(
+        template, account=ACCOUNT, region="us-east-1", admin_arns=[KEY_ADMIN]
+    )
     assert least_privilege_violations(matrix, INTENDED_WITH_NAMED_ADMIN) == []
     # The same template against the default intent fails: the check tells the two apart.
     assert least_privilege_violations(matrix) != []

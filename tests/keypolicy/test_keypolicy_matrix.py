@@ -5,21 +5,15 @@ from __future__ import annotations
 import pytest
 
 from keypolicy import Outcome, PolicyError
-from keypolicy.matrix import (
-    COLUMNS,
-    OTHER_ACCOUNT,
-    build_matrix,
-    render_table,
-    standard_principals,
-    to_json,
-)
+from keypolicy.matrix import COLUMNS, build_matrix, render_table, to_json
+from kms_sign_encrypt.access_rows import OTHER_ACCOUNT, matrix_rows
 
 ACCOUNT = "123456789012"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 SENDER = f"arn:aws:iam::{ACCOUNT}:role/SenderRole"
 RECEIVER = f"arn:aws:iam::{ACCOUNT}:role/ReceiverRole"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-ROWS = standard_principals(ACCOUNT, sender_role_arn=SENDER, receiver_role_arn=RECEIVER)
+ROWS = matrix_rows(ACCOUNT, sender_role_arn=SENDER, receiver_role_arn=RECEIVER)
 
 
 def matrix_of(*statements, key_arn=None, rows=ROWS, **options):
@@ -51,7 +45,7 @@ def test_standard_rows():
 
 
 def test_configured_admins_replace_the_example_admin_row():
-    rows = standard_principals(
+    rows = matrix_rows(
         ACCOUNT,
         sender_role_arn=SENDER,
         receiver_role_arn=RECEIVER,

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from keypolicy import reach
+from kms_sign_encrypt.access_rows import reach_from_template, reach_rows
 from tests.keypolicy.keypolicy_least_privilege import synthesize
 
 ACCOUNT = "123456789012"
@@ -112,7 +113,7 @@ def check(result: reach.Reach) -> None:
 
 
 def of(template: dict[str, Any]) -> reach.Reach:
-    return reach.from_template(template, account=ACCOUNT, region=REGION)
+    return reach_from_template(template, account=ACCOUNT, region=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -345,7 +346,7 @@ def _deployed(template: dict[str, Any], details: dict[str, Any]) -> reach.Reach:
 
     keys = extract_key_policies(template, account=ACCOUNT, region=REGION)
     return reach.from_authorization_details(
-        details, {k.label: (None, k.policy) for k in keys.values()}, account=ACCOUNT
+        details, {k.label: (None, k.policy) for k in keys.values()}, rows=reach_rows(ACCOUNT)
     )
 
 
