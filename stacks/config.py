@@ -684,8 +684,7 @@ def _parse_generations(setting: str, value: object) -> tuple[KeyGeneration, ...]
         if generation.name in seen:
             raise ConfigError(
                 setting,
-                "a list naming each generation once (one entry per key, its state after the "
-                "name)",
+                "a list naming each generation once (one entry per key, its state after the name)",
                 generation.entry,
             )
         seen.add(generation.name)
@@ -697,7 +696,9 @@ def _parse_generations(setting: str, value: object) -> tuple[KeyGeneration, ...]
             "first and make that one current",
             current.entry,
         )
-    for older, newer in zip(generations, generations[1:], strict=False):
+    from itertools import pairwise  # (here, not at the top: keeps this block self-contained)
+
+    for older, newer in pairwise(generations):
         if _STATE_ORDER[older.state] < _STATE_ORDER[newer.state]:
             raise ConfigError(
                 setting,
