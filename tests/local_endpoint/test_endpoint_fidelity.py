@@ -236,6 +236,20 @@ def disabled_and_deleted_keys_refuse_to_work(moto: Moto) -> None:
     assert error_code(sign) == "KMSInvalidStateException"
 
 
+def key_state_calls_take_key_arns(moto: Moto) -> None:
+    """As the rotation runbook calls them: by key ARN (and the states hold, as by key id)."""
+    kms = moto.client("kms")
+    arn = moto.create_key(*ECC_SIGN)
+    kms.disable_key(KeyId=arn)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Disabled"
+    kms.enable_key(KeyId=arn)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
+    kms.schedule_key_deletion(KeyId=arn, PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=arn)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Disabled"
+
+
 # -- CloudFormation ----------------------------------------------------------------------------
 
 KEY_POLICY = {
@@ -562,6 +576,10 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     ),
     "key usage is enforced": (key_usage_is_enforced, "kms_key_usage_enforced"),
     "key state is enforced": (disabled_and_deleted_keys_refuse_to_work, "kms_key_state_enforced"),
+    "key state calls take key ARNs": (
+        key_state_calls_take_key_arns,
+        "kms_key_state_calls_take_key_arns",
+    ),
     "RAW Sign up to 4096 bytes": (
         raw_sign_is_limited_to_4096_bytes,
         "kms_validation_before_authorization",
