@@ -335,6 +335,18 @@ def deleting_an_unknown_change_set_succeeds(moto: Moto) -> None:
     cloudformation.delete_change_set(StackName="Stack", ChangeSetName="cdk-deploy-change-set")
 
 
+def describing_an_unknown_change_set_is_not_found(moto: Moto) -> None:
+    """What the CDK CLI waits for after deleting its old change set, before each update."""
+    deploy(moto, key_template(KEY_POLICY))
+    cloudformation = moto.client("cloudformation")
+    cloudformation.delete_change_set(StackName="Stack", ChangeSetName="cdk-deploy-change-set")
+    with pytest.raises(ClientError) as caught:
+        cloudformation.describe_change_set(StackName="Stack", ChangeSetName="cdk-deploy-change-set")
+    error = caught.value.response
+    assert error["Error"]["Code"] == "ChangeSetNotFound"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
 def key_update_changes_the_policy_in_place(moto: Moto) -> None:
     first = deploy(moto, key_template(KEY_POLICY))
     narrower = json.loads(json.dumps(KEY_POLICY))
@@ -631,6 +643,10 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "DeleteChangeSet of unknown name": (
         deleting_an_unknown_change_set_succeeds,
         "cfn_delete_change_set_if_exists",
+    ),
+    "DescribeChangeSet of unknown name": (
+        describing_an_unknown_change_set_is_not_found,
+        "cfn_unknown_change_set_not_found",
     ),
     "caller identity is an IAM user": (
         caller_identity_is_an_iam_user,
