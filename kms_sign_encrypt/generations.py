@@ -153,3 +153,47 @@ def older_senders(
         else:
             entries.append(RetiredSender(generation.arn, generation.name, generation.state))
     return entries or None
+
+
+# -- what a deploy may change (the preflight's check against the deployed stack) -------------
+
+_ORDER = {ACTIVE: 0, RETIRED: 1, DELETED: 2}
+
+
+def change_problem(
+    key: str, deployed: list[tuple[str, str]] | None, new: list[tuple[str, str]]
+) -> str | None:
+    """Why deploying the generations ``new`` over ``deployed`` is refused, or None.
+
+    ``deployed`` None: the deployed stack has no generation outputs (the default, one
+    generation whose name it never published). The lists are append-only: every deployed
+    generation stays, in its place; a generation is deleted only after a deploy that retired
+    it; a deleted one stays deleted. A retired one may become active again (it is enabled).
+    """
+    if deployed is None:
+        deployed_names = None
+        deployed = [(new[0][0], ACTIVE)] if new else []
+    else:
+        deployed_names = [name for name, _ in deployed]
+    new_names = [name for name, _ in new]
+    if deployed_names is not None and new_names[: len(deployed_names)] != deployed_names:
+        missing = [n for n in deployed_names if n not in new_names]
+        if missing:
+            return (
+                f"{key} generation {missing[0]} is deployed but not in the new list: keep every "
+                f"generation in the list, oldest first (mark it {missing[0]}:retired, then "
+                f"{missing[0]}:deleted)"
+            )
+        return (
+            f"the new {key} generations {' '.join(new_names)} do not start with the deployed "
+            f"ones {' '.join(deployed_names)}: add new generations at the end only"
+        )
+    for (name, before), (_, after) in zip(deployed, new, strict=False):
+        if before == ACTIVE and after == DELETED:
+            return (
+                f"{key} generation {name} is active and would be deleted: retire it first "
+                f"({name}:retired), deploy, wait until nothing needs it, then delete it"
+            )
+        if before == DELETED and after != DELETED:
+            return f"{key} generation {name} is deleted: a deleted generation stays deleted"
+    return None

@@ -1,12 +1,13 @@
 """Envelopes survive a key rotation (issue 15, part D, "done means").
 
 One local endpoint of its own (key states change) and a stack of its own (`sample:namePrefix`
-ROT), deployed three times with the real `cdk deploy`, as docs/ROTATION.md does it:
+Rot), deployed three times with the real `cdk deploy`, as docs/ROTATION.md does it:
 
 1. the default, one generation per key: the sender sends A;
 2. two generations, the second current: the sender sends B; the receiver opens A and B; B's
    header names the new encryption key and its statement the new signing key; the sender's
    Encrypt and Sign on the old generation are refused (attempted calls);
+   deleting the old generation at once is refused by the preflight;
 3. the old generation retired: A is refused with one line naming the generation, nothing is
    written; B still opens.
 
@@ -27,6 +28,7 @@ from kms_sign_encrypt.errors import EXIT_REFUSED
 from kms_sign_encrypt_cli.cli import main
 from local_endpoint import LocalEndpoint, cdk_cli
 from local_endpoint.workloads import create_party_workloads
+from tests.conftest import synthesize_stack
 
 pytestmark = pytest.mark.integration
 
@@ -166,6 +168,23 @@ def test_envelopes_survive_rotation(
             MessageType="DIGEST",
             SigningAlgorithm="ECDSA_SHA_512",
         )
+
+        # Deleting the old generation without retiring it first: synth cannot see that, the
+        # preflight (against the deployed stack) refuses it.
+        _, skipping = synthesize_stack(
+            {"sample:namePrefix": PREFIX, ENCRYPTION: ["1:deleted", "2"], SIGNING: ["1", "2"]}
+        )
+        template = tmp_path / "skipping.template.json"
+        template.write_text(json.dumps(skipping))
+        code, stdout, err = _cli(
+            capsys, "preflight", "--local", "--name-prefix", PREFIX, "--template", str(template)
+        )
+        assert code == 1, err
+        assert (
+            "FAIL encryption key generations: encryption generation 1 is active and would be "
+            "deleted: retire it first"
+        ) in stdout
+        assert "PASS signing key generations: 1 2 -> 1 2" in stdout
 
         # 3. the old generation retired: A refused naming it, nothing written; B still opens
         third = _deploy(
