@@ -84,6 +84,7 @@ def matrix_from_live_policies(admin: AwsSession, resources: Resources) -> Access
         ),
         resources.signing_key: _key_arn(admin, resources.signing_key_arn, resources.signing_key),
     }
+    keys.update(_older_generations(resources, set(keys.values())))  # issue 15
     policies = {label: (arn, live_key_policy(admin, arn)) for label, arn in keys.items()}
     partition, account = _partition_account(next(iter(keys.values())))
     principals = matrix.standard_principals(
@@ -155,3 +156,17 @@ def matrix_from_template(path: Path, *, account: str, region: str) -> AccessMatr
         _built(lambda: matrix.from_template(document, account=account, region=region)),
         _built(lambda: reach.from_template(document, account=account, region=region)),
     )
+
+
+def _older_generations(resources: Resources, current: set[str]) -> dict[str, str]:
+    """The key generations other than the current ones (issue 15), labelled by generation:
+    one more GetKeyPolicy each. A deleted generation is no longer the stack's."""
+    return {
+        f"{purpose} generation {g.name} ({g.state})": g.arn
+        for purpose, generations in (
+            ("encryption", resources.encryption_generations),
+            ("signing", resources.signing_generations),
+        )
+        for g in generations
+        if g.arn is not None and g.arn not in current
+    }

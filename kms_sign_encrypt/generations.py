@@ -57,7 +57,7 @@ class GenerationRefusedError(InputRefusedError):
     deployment), ``key_arn`` is the key the envelope names."""
 
     def __init__(self, message: str, *, generation: str | None, key_arn: str) -> None:
-        super().__init__(message, setting="encryption_key")
+        super().__init__(message)
         self.generation = generation
         self.key_arn = key_arn
 

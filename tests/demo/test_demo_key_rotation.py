@@ -209,6 +209,12 @@ def test_envelopes_survive_rotation(
         assert code == 0, err
         assert (out / "b.txt").read_bytes() == (tmp_path / "b.txt").read_bytes()
 
+        # The live access matrix has a table per generation: the retired one grants nothing.
+        code, stdout, err = _cli(capsys, "access", "--outputs-file", str(outputs_file))
+        assert code == 0, err
+        assert "encryption generation 1 (retired)" in stdout
+        assert "signing generation 1 (retired)" in stdout
+
         # The audit names each call's generation.
         code, stdout, err = _cli(capsys, "audit", "--json", "--outputs-file", str(outputs_file))
         assert code == 0, err
