@@ -22,6 +22,7 @@ from kms_sign_encrypt.errors import (
     UsageError,
     WrongFormatError,
 )
+from kms_sign_encrypt.generations import GenerationRefusedError
 from kms_sign_encrypt.public_key_cache import PublicKeyCache
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ClientSettings",
     "CredentialsError",
     "Deployment",
+    "GenerationRefusedError",
     "InputRefusedError",
     "KmsSignEncryptError",
     "NotDeployedError",
