@@ -43,6 +43,7 @@ from kms_sign_encrypt.errors import (
 )
 from kms_sign_encrypt.exchange import Received, Sent
 from kms_sign_encrypt.files import staged_outputs
+from kms_sign_encrypt.generations import GenerationRefusedError
 from kms_sign_encrypt.kms import (
     KmsKeyUnwrapper,
     KmsKeyWrapper,
@@ -63,6 +64,7 @@ __all__ = [
     "ClientSettings",
     "CredentialsError",
     "Deployment",
+    "GenerationRefusedError",
     "InputRefusedError",
     "KmsKeyUnwrapper",
     "KmsKeyWrapper",

@@ -77,6 +77,7 @@ def access_report_from_live_policies(admin: AwsSession, resources: Resources) ->
         ),
         resources.signing_key: _key_arn(admin, resources.signing_key_arn, resources.signing_key),
     }
+    keys.update(_older_generations(resources, set(keys.values())))  # issue 15
     policies = {label: (arn, live_key_policy(admin, arn)) for label, arn in keys.items()}
     partition, account = _partition_account(next(iter(keys.values())))
     principals = access_rows.matrix_rows(
@@ -141,3 +142,17 @@ def access_report_from_template(path: Path, *, account: str, region: str) -> Acc
         _built(lambda: access_rows.matrix_from_template(document, account=account, region=region)),
         _built(lambda: access_rows.reach_from_template(document, account=account, region=region)),
     )
+
+
+def _older_generations(resources: Resources, current: set[str]) -> dict[str, str]:
+    """The key generations other than the current ones (issue 15), labelled by generation:
+    one more GetKeyPolicy each. A deleted generation is no longer the stack's."""
+    return {
+        f"{purpose} generation {g.name} ({g.state})": g.arn
+        for purpose, generations in (
+            ("encryption", resources.encryption_generations),
+            ("signing", resources.signing_generations),
+        )
+        for g in generations
+        if g.arn is not None and g.arn not in current
+    }

@@ -100,12 +100,22 @@ def parse_time(text: str, option: str, *, now: datetime | None = None) -> dateti
 
 
 def key_generations(resources: Resources) -> dict[str, str]:
-    """Each key ARN of the deployment and the generation it is (the current ones today)."""
+    """Each key ARN of the deployment and the generation it is: ``signing 2027 (current)``,
+    ``encryption 2026 (retired)``; ``encryption (current)`` for a key without generation
+    outputs (the default single generation)."""
     labels = {}
-    if resources.encryption_key_arn:
-        labels[resources.encryption_key_arn] = "encryption (current)"
-    if resources.signing_key_arn:
-        labels[resources.signing_key_arn] = "signing (current)"
+    for purpose, arn, generations in (
+        ("encryption", resources.encryption_key_arn, resources.encryption_generations),
+        ("signing", resources.signing_key_arn, resources.signing_generations),
+    ):
+        if not generations and arn:
+            labels[arn] = f"{purpose} (current)"
+        for generation in generations:
+            if generation.arn is None:
+                continue  # deleted: out of the stack (look it up by ARN with --key if kept)
+            current = generation is generations[-1]
+            state = " (current)" if current else f" ({generation.state})"
+            labels[generation.arn] = f"{purpose} {generation.name}{state}"
     return labels
 
 

@@ -11,12 +11,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import envelope
 from envelope.format import read_header
-from kms_sign_encrypt import audit, kms
+from kms_sign_encrypt import audit, generations, kms
 from kms_sign_encrypt.aws import AwsSession
 from kms_sign_encrypt.errors import (
     AccessDeniedError,
@@ -182,7 +183,15 @@ def receive_envelope(
             "evidence, or receive without evidence",
             setting="evidence_dir",
         )
-    unwrapper = kms.KmsKeyUnwrapper(receiver, resources.encryption_key, encryption_arn)
+    encryption_key = resources.encryption_key
+    if resources.encryption_generations:  # issue 15: the generation the header names
+        chosen = _envelope_call(
+            lambda: generations.encryption_key_for(
+                resources.encryption_generations, generations.header_recipients(source)
+            )
+        )
+        encryption_key = encryption_arn = str(chosen.arn)
+    unwrapper = kms.KmsKeyUnwrapper(receiver, encryption_key, encryption_arn)
     verifier: envelope.SignatureVerifier
     if verify_offline:
         if sender_public_key is None:
@@ -207,6 +216,8 @@ def receive_envelope(
                     files_dir,
                     unwrapper=unwrapper,
                     verifier=verifier,
+                    # issue 15: the signing generations before the current one
+                    verifiers=generations.older_senders(receiver, resources, signing_arn),
                     limits=limits,
                     on_progress=progress.advance,  # anonymous temp files: nothing to watch
                 )
@@ -215,13 +226,21 @@ def receive_envelope(
             progress.abort()
             raise
         progress.finish()
+        signing_arn = unsealed.statement.sender  # the generation that signed (issue 15)
         evidence: list[Path] = []
         staged_evidence = staging / "evidence"
         if evidence_dir is not None:
             public_key = sender_public_key or (
-                verifier.public_key_der() if isinstance(verifier, CachingVerifier) else None
+                verifier.public_key_der()
+                if isinstance(verifier, CachingVerifier) and verifier.key_id == signing_arn
+                else None
             )
-            public_key = public_key or sender_public_key_for_evidence(receiver, resources)
+            public_key = public_key or sender_public_key_for_evidence(
+                receiver,
+                resources
+                if signing_arn == verifier.key_id
+                else replace(resources, signing_key=signing_arn, signing_key_arn=signing_arn),
+            )
             _envelope_call(
                 lambda: envelope.export_evidence(
                     unsealed, staged_evidence, sender_public_key=public_key

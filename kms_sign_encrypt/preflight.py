@@ -109,6 +109,7 @@ def run_checks(
         *check_names(session, target),
         *check_principals(session, target, identity),
         *check_key_policy_sizes(target),
+        *check_generations(session, target),  # issue 15
     ]
     return checks
 
@@ -334,6 +335,40 @@ def check_key_policy_sizes(target: Target) -> Iterator[Check]:
                 f"{size} bytes of {KEY_POLICY_MAX_BYTES} (estimated with each "
                 f"reference as a {_INTRINSIC_BYTES}-byte ARN)",
             )
+
+
+def check_generations(session: AwsSession, target: Target) -> Iterator[Check]:
+    """Key generations (issue 15): the template's lists against the deployed stack's, which
+    synth cannot see. Removing a generation, or deleting one that was not retired first, FAILs.
+    """
+    from kms_sign_encrypt.generations import change_problem, parse_generations
+
+    outputs = target.template.get("Outputs", {})
+    try:
+        answer = session.client("cloudformation").describe_stacks(StackName=target.stack_name)
+        deployed = {
+            o["OutputKey"]: o["OutputValue"] for o in answer["Stacks"][0].get("Outputs", [])
+        }
+    except (ClientError, IndexError):
+        deployed = None  # a new deployment: nothing to compare with
+    except BotoCoreError as exc:
+        yield _skip("key generations", f"cannot read the deployed stack: {_why(exc)}")
+        return
+    for key in ("EncryptionKey", "SigningKey"):
+        name = f"{key[:-3].lower()} key generations"
+        value = outputs.get(f"{key}Generations", {}).get("Value")
+        new = parse_generations(value) if isinstance(value, str) else [("1", "active")]
+        if deployed is None:
+            yield _pass(name, f"{' '.join(n for n, _ in new)}: a new deployment")
+            continue
+        listing = deployed.get(f"{key}Generations")
+        problem = change_problem(
+            key[:-3].lower(), parse_generations(listing) if listing else None, new
+        )
+        if problem:
+            yield _fail(name, problem)
+        else:
+            yield _pass(name, f"{listing or 'one generation'} -> {value or 'one generation'}")
 
 
 # -- helpers ------------------------------------------------------------------------------------

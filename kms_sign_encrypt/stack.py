@@ -14,6 +14,7 @@ from typing import Any
 
 from kms_sign_encrypt.aws import AwsSession, translated
 from kms_sign_encrypt.errors import NotDeployedError, RegionMismatchError, UsageError
+from kms_sign_encrypt.generations import Generation, parse_generations
 
 DEFAULT_STACK_NAME = "KmsSignEncryptStack"
 OUTPUT_NAMES = (
@@ -56,9 +57,13 @@ class Resources:
     encryption_key_arn: str | None = None
     signing_key_arn: str | None = None
     source: str = "options"
+    # issue 15: every generation of each key, oldest first, the last current (from the
+    # generation outputs); empty: one generation, the key above.
+    encryption_generations: tuple[Generation, ...] = ()
+    signing_generations: tuple[Generation, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "encryption_key": self.encryption_key,
             "encryption_key_arn": self.encryption_key_arn,
             "signing_key": self.signing_key,
@@ -67,6 +72,15 @@ class Resources:
             "receiver_role_arn": self.receiver_role_arn,
             "source": self.source,
         }
+        if self.encryption_generations or self.signing_generations:
+            document["key_generations"] = {
+                purpose: [{"name": g.name, "state": g.state, "arn": g.arn} for g in generations]
+                for purpose, generations in (
+                    ("encryption", self.encryption_generations),
+                    ("signing", self.signing_generations),
+                )
+            }
+        return document
 
 
 @dataclass(frozen=True)
@@ -244,6 +258,16 @@ def discover(
         encryption_key_arn=_arn_for(options.encryption_key, outputs, "EncryptionKey"),
         signing_key_arn=_arn_for(options.signing_key, outputs, "SigningKey"),
         source=source,
+        encryption_generations=(
+            generations_from_outputs(outputs, "EncryptionKey", source)
+            if options.encryption_key is None
+            else ()
+        ),
+        signing_generations=(
+            generations_from_outputs(outputs, "SigningKey", source)
+            if options.signing_key is None
+            else ()
+        ),
     )
     if session is not None:
         check_region(resources, session.region)
@@ -261,3 +285,42 @@ def _arn_for(explicit: str | None, outputs: Mapping[str, str], key: str) -> str 
     if explicit.startswith("arn:") and ":alias/" not in explicit:
         return explicit
     return None
+
+
+# -- key generations (issue 15): outputs a deployment with several generations adds ----------
+
+GENERATION_LIST_OUTPUTS = ("EncryptionKeyGenerations", "SigningKeyGenerations")
+
+
+def generation_arn_output(key: str, name: str) -> str:
+    """`EncryptionKeyGeneration2027Arn` (stacks.outputs names them the same way)."""
+    return f"{key}Generation{name}Arn"
+
+
+def generations_from_outputs(
+    outputs: Mapping[str, str], key: str, where: str
+) -> tuple[Generation, ...]:
+    """The generations of ``key`` (``EncryptionKey`` or ``SigningKey``) the outputs list, or
+    () when they list none (a deployment with the default single generation)."""
+    listing = outputs.get(f"{key}Generations")
+    if listing is None:
+        return ()
+    try:
+        entries = parse_generations(listing)
+    except ValueError as exc:
+        raise NotDeployedError(f"{where}: output {key}Generations: {exc}") from None
+    generations = []
+    for name, state in entries:
+        arn = outputs.get(generation_arn_output(key, name)) or None
+        if arn is None and state != "deleted":
+            raise NotDeployedError(
+                f"{where} lacks the output {generation_arn_output(key, name)}: deploy the "
+                "current stack first (cdk deploy)"
+            )
+        generations.append(Generation(name, state, arn))
+    if not generations or generations[-1].arn != outputs.get(f"{key}Arn"):
+        raise NotDeployedError(
+            f"{where}: the last of {key}Generations is not {key}Arn: deploy the current "
+            "stack first (cdk deploy)"
+        )
+    return tuple(generations)

@@ -118,6 +118,13 @@ class StackConfig:
     # -- issue 11: role naming (IAM role names are account-global) --
     role_names: RoleNames = RoleNames.FIXED
     alarm_email: str | None = None  # issue 15: who the key-change alarms e-mail
+    # issue 15: the keys' generations, oldest first, the last current (see the block at the end)
+    encryption_key_generations: tuple[KeyGeneration, ...] = field(
+        default_factory=lambda: DEFAULT_GENERATIONS
+    )
+    signing_key_generations: tuple[KeyGeneration, ...] = field(
+        default_factory=lambda: DEFAULT_GENERATIONS
+    )
 
     @property
     def stack_name(self) -> str:
@@ -588,3 +595,122 @@ def _parse_alarm_email(setting: str, value: object) -> str | None:
 
 
 _SETTINGS["sample:alarmEmail"] = ("alarm_email", _parse_alarm_email)
+
+
+# --- key generations (issue 15, part D) -------------------------------------------------------
+#
+# Each of the two lists names the generations of one key, oldest first; the last one is
+# current. An entry is `NAME` (active), `NAME:retired` (the key is disabled and kept) or
+# `NAME:deleted` (a tombstone: the key left the stack, the name stays so it is never reused
+# and the first entry stays first). Lists are append-only: an entry is never removed, only its
+# state moves forward, active -> retired -> deleted (docs/ROTATION.md).
+
+GENERATION_NAME_MAX_LENGTH: Final = 32
+DEFAULT_GENERATION: Final = "1"
+_GENERATION_NAME = re.compile(r"[A-Za-z0-9]+", re.ASCII)
+
+
+class GenerationState(enum.Enum):
+    """Where a key generation is in its life; states only move forward, in this order."""
+
+    ACTIVE = "active"
+    """Usable: the receiver decrypts or verifies with it (the sender too, if it is current)."""
+    RETIRED = "retired"
+    """Disabled (CloudFormation `Enabled: false`) and kept: nobody can use it, it can come back."""
+    DELETED = "deleted"
+    """Out of the stack (what `sample:keyRemoval` says then happens to the key); a tombstone."""
+
+
+@dataclass(frozen=True)
+class KeyGeneration:
+    """One generation of a key: its name and its state."""
+
+    name: str
+    state: GenerationState = GenerationState.ACTIVE
+
+    @property
+    def entry(self) -> str:
+        """The generation as the context list writes it: `NAME` or `NAME:STATE`."""
+        if self.state is GenerationState.ACTIVE:
+            return self.name
+        return f"{self.name}:{self.state.value}"
+
+
+DEFAULT_GENERATIONS: Final = (KeyGeneration(DEFAULT_GENERATION),)
+
+_GENERATIONS_ALLOWED = (
+    "a list of key generations, oldest first, the last one current, each NAME, NAME:retired or "
+    f"NAME:deleted (NAME: 1-{GENERATION_NAME_MAX_LENGTH} letters and digits), as JSON or "
+    "comma-separated"
+)
+_STATE_ORDER: Final = {state: index for index, state in enumerate(GenerationState)}
+
+
+def _parse_generation(setting: str, item: object) -> KeyGeneration:
+    if isinstance(item, KeyGeneration):  # `StackConfig.validated` passes them back in
+        item = item.entry
+    if not isinstance(item, str):
+        raise ConfigError(setting, _GENERATIONS_ALLOWED, item)
+    name, _, state_text = item.partition(":")
+    if not (_GENERATION_NAME.fullmatch(name) and len(name) <= GENERATION_NAME_MAX_LENGTH):
+        raise ConfigError(
+            setting,
+            f"generation names of 1-{GENERATION_NAME_MAX_LENGTH} letters and digits "
+            "(NAME, NAME:retired or NAME:deleted)",
+            item,
+        )
+    if ":" not in item:
+        return KeyGeneration(name)
+    states = [s for s in GenerationState if s is not GenerationState.ACTIVE]
+    for state in states:
+        if state_text == state.value:
+            return KeyGeneration(name, state)
+    raise ConfigError(
+        setting,
+        "NAME, or NAME with one of the states " + ", ".join(f":{s.value}" for s in states),
+        item,
+    )
+
+
+def _parse_generations(setting: str, value: object) -> tuple[KeyGeneration, ...]:
+    items = _parse_list(value)
+    if items is None:
+        raise ConfigError(setting, _GENERATIONS_ALLOWED, value)
+    if not items:
+        raise ConfigError(setting, "a list of at least one key generation (the current one)", [])
+    generations = tuple(_parse_generation(setting, item) for item in items)
+    seen: set[str] = set()
+    for generation in generations:
+        if generation.name in seen:
+            raise ConfigError(
+                setting,
+                "a list naming each generation once (one entry per key, its state after the name)",
+                generation.entry,
+            )
+        seen.add(generation.name)
+    current = generations[-1]
+    if current.state is not GenerationState.ACTIVE:
+        raise ConfigError(
+            setting,
+            "a list whose last generation, the current one, is active: add its successor "
+            "first and make that one current",
+            current.entry,
+        )
+    from itertools import pairwise  # (here, not at the top: keeps this block self-contained)
+
+    for older, newer in pairwise(generations):
+        if _STATE_ORDER[older.state] < _STATE_ORDER[newer.state]:
+            raise ConfigError(
+                setting,
+                "generations retired and deleted oldest first (no generation further on in its "
+                f"life than an older one: {older.entry} comes before it)",
+                newer.entry,
+            )
+    return generations
+
+
+_SETTINGS["sample:encryptionKeyGenerations"] = (
+    "encryption_key_generations",
+    _parse_generations,
+)
+_SETTINGS["sample:signingKeyGenerations"] = ("signing_key_generations", _parse_generations)

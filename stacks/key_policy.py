@@ -176,3 +176,38 @@ def alarm_topic_key_statements(admins: Sequence[iam.IPrincipal]) -> list[iam.Pol
             TOPIC_PUBLISHER_ACTIONS,
         ),
     ]
+
+
+# --- key generations (issue 15, part D) -------------------------------------------------------
+#
+# Only the current generation of a key gives the sender its rights; every active generation
+# gives the receiver its rights (so envelopes made before a rotation stay readable); a retired
+# generation gives nobody any cryptographic right (it is disabled too, so even a grant or an
+# IAM policy could not use it). The administration statement is on every generation.
+
+
+def encryption_generation_statements(
+    sender: iam.IPrincipal, receiver: iam.IPrincipal, *, current: bool, active: bool
+) -> list[iam.PolicyStatement]:
+    """The role statements of one encryption key generation (the current one: exactly
+    `encryption_key_statements`)."""
+    if current:
+        return encryption_key_statements(sender, receiver)
+    if not active:
+        return []
+    return [_allow(SID_RECEIVER_DECRYPT, [receiver], DECRYPT_ACTIONS, _encryption_condition())]
+
+
+def signing_generation_statements(
+    sender: iam.IPrincipal, receiver: iam.IPrincipal, *, current: bool, active: bool
+) -> list[iam.PolicyStatement]:
+    """The role statements of one signing key generation (the current one: exactly
+    `signing_key_statements`)."""
+    if current:
+        return signing_key_statements(sender, receiver)
+    if not active:
+        return []
+    return [
+        _allow(SID_RECEIVER_VERIFY, [receiver], VERIFY_ACTIONS, _signing_condition()),
+        _allow(SID_RECEIVER_PUBLIC_KEY, [receiver], PUBLIC_KEY_ACTIONS),
+    ]

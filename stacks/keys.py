@@ -50,8 +50,8 @@ class AsymmetricKey(Construct):
     """An asymmetric KMS key with an alias, whose key policy is exactly `statements`.
 
     The key policy is passed whole (`policy=`), so CDK's default root `kms:*` statement is
-    never added. The alias is always destroyed with the stack, so a new deployment can take the
-    name again even when the key itself is retained.
+    never added. With `alias_name` None the key has no alias of its own (a key generation that
+    is not the first: the first generation's construct holds the alias, see `key_alias`).
     """
 
     def __init__(
@@ -60,10 +60,11 @@ class AsymmetricKey(Construct):
         construct_id: str,
         *,
         purpose: KeyPurpose,
-        alias_name: str,
+        alias_name: str | None,
         statements: Sequence[iam.PolicyStatement],
         removal: KeyRemoval,
         pending_window_days: int,
+        enabled: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         kind = purpose.value
@@ -76,12 +77,24 @@ class AsymmetricKey(Construct):
             policy=iam.PolicyDocument(statements=list(statements)),
             removal_policy=REMOVAL_POLICIES[removal],
             pending_window=Duration.days(pending_window_days),
-        )
-        self.alias = kms.Alias(
-            self,
-            "Alias",
-            alias_name=alias_name,
-            target_key=self.key,
-            removal_policy=RemovalPolicy.DESTROY,
+            # A retired generation (issue 15): `Enabled: false`, the key kept. An enabled key
+            # leaves the property out, as it always has (the template stays the same).
+            **({} if enabled else {"enabled": False}),
         )
         self.alias_name = alias_name
+        if alias_name is not None:
+            self.alias = key_alias(self, alias_name, self.key)
+
+
+def key_alias(scope: Construct, alias_name: str, target: kms.IKey) -> kms.Alias:
+    """The alias `scope/Alias` naming `target`. Always destroyed with the stack, so a new
+    deployment can take the name again even when the key itself is retained. Its construct
+    path, and so its logical ID, stays put when `target` changes (a new key generation): the
+    update is then UpdateAlias, not a second alias of the same name."""
+    return kms.Alias(
+        scope,
+        "Alias",
+        alias_name=alias_name,
+        target_key=target,
+        removal_policy=RemovalPolicy.DESTROY,
+    )

@@ -22,3 +22,16 @@ OUTPUT_NAMES: Final = (
     RECEIVER_ROLE_ARN,
 )
 """Every output the `KmsSignEncrypt` construct adds, in template order."""
+
+# -- key generations (issue 15): added only when a key has more than its default generation,
+# so a deployment with the defaults keeps exactly the outputs above.
+ENCRYPTION_KEY_GENERATIONS: Final = "EncryptionKeyGenerations"
+SIGNING_KEY_GENERATIONS: Final = "SigningKeyGenerations"
+"""Each key's generations as the context list gives them, space-separated, oldest first:
+`1:retired 2027` (the last current; deleted ones stay, as tombstones)."""
+
+
+def generation_arn_output(key: str, generation: str) -> str:
+    """The output with the ARN of generation `generation` of `key` (`EncryptionKey` or
+    `SigningKey`): `EncryptionKeyGeneration2027Arn`. Deleted generations have none."""
+    return f"{key}Generation{generation}Arn"

@@ -189,6 +189,31 @@ def cfn_delete_change_set_if_exists(patcher: Patcher) -> None:
     patcher.replace(models.CloudFormationBackend, "delete_change_set", delete_change_set)
 
 
+@REGISTRY.patch("cfn_unknown_change_set_not_found", module=CFN_MODELS)
+def cfn_unknown_change_set_not_found(patcher: Patcher) -> None:
+    """DescribeChangeSet of a change set that does not exist answers ChangeSetNotFound.
+
+    CloudFormation API reference, DescribeChangeSet, Errors: "ChangeSetNotFound: The
+    specified change set name or ID doesn't exit." (HTTP 404). The CDK CLI deletes its old
+    change set before each deploy of a changed stack and waits until DescribeChangeSet says
+    ChangeSetNotFoundException. moto 5.2.5 answers ValidationError "Stack with id
+    cdk-deploy-change-set does not exist", so every `cdk deploy` that changes a deployed
+    stack (adding a key generation, retiring one) failed.
+    """
+    from moto.cloudformation import models
+
+    class ChangeSetNotFound(ServiceException):
+        code = "ChangeSetNotFoundException"  # the model's shape: query code ChangeSetNotFound
+
+    def describe_change_set(self: Any, change_set_name: str) -> Any:
+        for change_set_id, change_set in self.change_sets.items():
+            if change_set_name in (change_set_id, change_set.change_set_name):
+                return change_set
+        raise ChangeSetNotFound(f"ChangeSet [{change_set_name}] does not exist")
+
+    patcher.replace(models.CloudFormationBackend, "describe_change_set", describe_change_set)
+
+
 @REGISTRY.patch("cfn_stack_failures_roll_back", module=CFN_MODELS)
 def cfn_stack_failures_roll_back(patcher: Patcher) -> None:
     """A failed resource handler fails the stack operation; RetainExceptOnCreate is honoured.

@@ -281,6 +281,27 @@ def kms_key_state_enforced(patcher: Patcher) -> None:
         patcher.replace(KmsResponse, method, enforced(getattr(KmsResponse, method)))
 
 
+@REGISTRY.patch("kms_key_state_calls_take_key_arns", module=KMS_MODELS)
+def kms_key_state_calls_take_key_arns(patcher: Patcher) -> None:
+    """DisableKey, EnableKey, ScheduleKeyDeletion and CancelKeyDeletion take a key ARN too.
+
+    KMS API reference, each of these operations: "KeyId ... Specify the key ID or key ARN of
+    the KMS key." moto 5.2.5 looks the KeyId up as a bare key id, so a key ARN answers HTTP 500
+    (KeyError in the backend): disabling a retired key generation by its ARN, as the rotation
+    runbook does, fails.
+    """
+    from moto.kms.models import KmsBackend
+
+    def by_key_id(original: Any) -> Any:
+        def method(self: Any, key_id: str, *args: Any, **kwargs: Any) -> Any:
+            return original(self, self.get_key_id(key_id), *args, **kwargs)
+
+        return method
+
+    for name in ("disable_key", "enable_key", "schedule_key_deletion", "cancel_key_deletion"):
+        patcher.replace(KmsBackend, name, by_key_id(getattr(KmsBackend, name)))
+
+
 @REGISTRY.patch("kms_key_policy_safety_checks", module=KMS_MODELS)
 def kms_key_policy_safety_checks(patcher: Patcher) -> None:
     """CreateKey, PutKeyPolicy and AWS::KMS::Key refuse a policy that would lock the caller out.

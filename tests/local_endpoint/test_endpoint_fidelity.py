@@ -236,6 +236,20 @@ def disabled_and_deleted_keys_refuse_to_work(moto: Moto) -> None:
     assert error_code(sign) == "KMSInvalidStateException"
 
 
+def key_state_calls_take_key_arns(moto: Moto) -> None:
+    """As the rotation runbook calls them: by key ARN (and the states hold, as by key id)."""
+    kms = moto.client("kms")
+    arn = moto.create_key(*ECC_SIGN)
+    kms.disable_key(KeyId=arn)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Disabled"
+    kms.enable_key(KeyId=arn)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Enabled"
+    kms.schedule_key_deletion(KeyId=arn, PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=arn)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Disabled"
+
+
 # -- CloudFormation ----------------------------------------------------------------------------
 
 KEY_POLICY = {
@@ -319,6 +333,18 @@ def deleting_an_unknown_change_set_succeeds(moto: Moto) -> None:
     deploy(moto, key_template(KEY_POLICY))
     cloudformation = moto.client("cloudformation")
     cloudformation.delete_change_set(StackName="Stack", ChangeSetName="cdk-deploy-change-set")
+
+
+def describing_an_unknown_change_set_is_not_found(moto: Moto) -> None:
+    """What the CDK CLI waits for after deleting its old change set, before each update."""
+    deploy(moto, key_template(KEY_POLICY))
+    cloudformation = moto.client("cloudformation")
+    cloudformation.delete_change_set(StackName="Stack", ChangeSetName="cdk-deploy-change-set")
+    with pytest.raises(ClientError) as caught:
+        cloudformation.describe_change_set(StackName="Stack", ChangeSetName="cdk-deploy-change-set")
+    error = caught.value.response
+    assert error["Error"]["Code"] == "ChangeSetNotFound"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
 def key_update_changes_the_policy_in_place(moto: Moto) -> None:
@@ -562,6 +588,10 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     ),
     "key usage is enforced": (key_usage_is_enforced, "kms_key_usage_enforced"),
     "key state is enforced": (disabled_and_deleted_keys_refuse_to_work, "kms_key_state_enforced"),
+    "key state calls take key ARNs": (
+        key_state_calls_take_key_arns,
+        "kms_key_state_calls_take_key_arns",
+    ),
     "RAW Sign up to 4096 bytes": (
         raw_sign_is_limited_to_4096_bytes,
         "kms_validation_before_authorization",
@@ -613,6 +643,10 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "DeleteChangeSet of unknown name": (
         deleting_an_unknown_change_set_succeeds,
         "cfn_delete_change_set_if_exists",
+    ),
+    "DescribeChangeSet of unknown name": (
+        describing_an_unknown_change_set_is_not_found,
+        "cfn_unknown_change_set_not_found",
     ),
     "caller identity is an IAM user": (
         caller_identity_is_an_iam_user,

@@ -120,6 +120,19 @@ def configured(synth: Callable[..., Synthesized]) -> Synthesized:
     return synth(CONFIGURED)
 
 
+# Key generations (issue 15): later generations' logical IDs are promises too.
+GENERATIONS: Mapping[str, object] = {
+    "sample:encryptionKeyGenerations": ["2026:deleted", "2027:retired", "2028"],
+    "sample:signingKeyGenerations": ["2026:retired", "2027", "2028"],
+}
+
+
+@pytest.fixture(scope="session")
+def generations(synth: Callable[..., Synthesized]) -> Synthesized:
+    """The stack with a deleted, a retired, an older active and a current generation."""
+    return synth(GENERATIONS)
+
+
 @pytest.fixture(scope="session")
 def tampered() -> Synthesized:
     """The default stack broken on purpose, the ways a well-meaning edit would break it:

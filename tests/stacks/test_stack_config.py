@@ -40,7 +40,7 @@ SETTINGS = (
     "sample:senderRoleName, sample:receiverRoleName, sample:senderPrincipals, "
     "sample:receiverPrincipals, sample:adminPrincipals, sample:keyRemoval, "
     "sample:pendingWindowDays, sample:tags, sample:bootstrapless, sample:roleNames, "
-    "sample:alarmEmail"
+    "sample:alarmEmail, sample:encryptionKeyGenerations, sample:signingKeyGenerations"
 )
 
 # (overrides on top of cdk.json, the exact message)

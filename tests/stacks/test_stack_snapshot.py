@@ -28,6 +28,7 @@ def _render(doc):
     [
         ("default", "KmsSignEncryptStack.template.json"),
         ("configured", "configured.template.json"),
+        ("generations", "generations.template.json"),  # issue 15
     ],
 )
 def test_template_matches_the_reviewed_snapshot(request, fixture, name):
@@ -40,7 +41,14 @@ def test_template_matches_the_reviewed_snapshot(request, fixture, name):
     assert path.read_text(encoding="utf-8") == _render(doc)
 
 
-@pytest.mark.parametrize("name", ["KmsSignEncryptStack.template.json", "configured.template.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "KmsSignEncryptStack.template.json",
+        "configured.template.json",
+        "generations.template.json",  # issue 15
+    ],
+)
 def test_snapshot_is_stable_text(name):
     """No asset hashes, dates or CDK analytics that would change on every synth or upgrade."""
     text = (SNAPSHOTS / name).read_text(encoding="utf-8")
