@@ -14,13 +14,26 @@ from kms_sign_encrypt.errors import (
     AwsServiceError,
     CredentialsError,
     InputRefusedError,
+    KeyFileError,
     KmsSignEncryptError,
     NotDeployedError,
     OversizedError,
+    RecipientListError,
     RegionMismatchError,
     ThrottledError,
     UsageError,
     WrongFormatError,
+)
+from kms_sign_encrypt.key_files import TrustedSender
+from kms_sign_encrypt.partner import (
+    PartnerKeys,
+    PartnerReceiver,
+    PartnerReceiveResult,
+    PartnerSender,
+    PartnerSendResult,
+    Recipient,
+    TrustedSenders,
+    generate_partner_keys,
 )
 from kms_sign_encrypt.public_key_cache import PublicKeyCache
 
@@ -44,4 +57,18 @@ __all__ = [
     "ThrottledError",
     "UsageError",
     "WrongFormatError",
+]
+
+__all__ += [  # issue 14: partners without AWS, several recipients
+    "KeyFileError",
+    "PartnerKeys",
+    "PartnerReceiveResult",
+    "PartnerReceiver",
+    "PartnerSendResult",
+    "PartnerSender",
+    "Recipient",
+    "RecipientListError",
+    "TrustedSender",
+    "TrustedSenders",
+    "generate_partner_keys",
 ]

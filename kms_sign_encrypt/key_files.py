@@ -27,7 +27,13 @@ from typing import TypeVar
 
 from envelope import partner_keys
 from envelope.key_ids import is_fingerprint, key_id_problem
-from envelope.keys import KeyMaterialError, PublicKeyVerifier, PublicKeyWrapper
+from envelope.keys import (
+    KeyMaterialError,
+    PrivateKeySigner,
+    PrivateKeyUnwrapper,
+    PublicKeyVerifier,
+    PublicKeyWrapper,
+)
 from kms_sign_encrypt.errors import KeyFileError
 
 KEY_ID_FIELD = "key-id"
@@ -242,3 +248,19 @@ def labelled_pem(pem: bytes, key_id: str, name: str | None = None) -> bytes:
         raise KeyFileError(f"{KEY_ID_FIELD} {problem}")
     head = f"{KEY_ID_FIELD}: {key_id}\n" + (f"{NAME_FIELD}: {name}\n" if name else "")
     return head.encode("ascii") + bytes(pem)
+
+
+def signer_from_pem(
+    data: bytes, passphrase: bytes | None = None, what: str = "the signing private key"
+) -> PrivateKeySigner:
+    """A partner's P-521 signing key (PKCS#8 or SEC1 PEM, or DER), named by its fingerprint."""
+    return _keyed(lambda: partner_keys.load_signing_private_key(data, passphrase=passphrase), what)
+
+
+def unwrapper_from_pem(
+    data: bytes, passphrase: bytes | None = None, what: str = "the recipient private key"
+) -> PrivateKeyUnwrapper:
+    """A partner's RSA-4096 encryption key (PKCS#8 or PKCS#1), named by its fingerprint."""
+    return _keyed(
+        lambda: partner_keys.load_encryption_private_key(data, passphrase=passphrase), what
+    )
