@@ -223,7 +223,7 @@ class Sender(_Party):
         if recipients is not None and recipient_public_key is not None:
             raise UsageError("give recipients or recipient_public_key, not both")
         if recipients is not None:  # checked before the role is assumed
-            recipient_wrappers(recipients, self._caller)
+            recipient_wrappers(recipients, None, check_only=True)
         session, before = self._open()
         wrappers = None if recipients is None else recipient_wrappers(recipients, session)
         sent = envelope_transfer.send_envelope(

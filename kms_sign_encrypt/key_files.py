@@ -149,6 +149,8 @@ def _pinned(label: str | None, actual: str, what: str) -> None:
 def _keyed(make: Callable[[], T], what: str) -> T:
     try:
         return make()
+    except partner_keys.EncryptedKeyError as exc:
+        raise KeyFileError(f"{what}: {exc}", setting="passphrase") from None
     except KeyMaterialError as exc:
         raise KeyFileError(f"{what}: {exc}") from None
 
@@ -181,10 +183,14 @@ def _trusted(block: KeyBlock, what: str, name: str) -> TrustedSender:
     return TrustedSender(key_id=verifier.key_id, name=name, verifier=verifier)
 
 
-def trusted_sender_from_pem(data: bytes, what: str = "the sender public key") -> TrustedSender:
-    """One trusted sender from a public-key PEM (``key-id:`` line or fingerprint)."""
+def trusted_sender_from_pem(
+    data: bytes, what: str = "the sender public key", default_name: str = "sender"
+) -> TrustedSender:
+    """One trusted sender from a public-key PEM (``key-id:`` line or fingerprint), called by
+    its ``name:`` line, else ``default_name`` (if that is a valid name), else "sender"."""
     block = _only_block(data, what)
-    return _trusted(block, what, block.name or "sender")
+    name = block.name or (default_name if _NAME.fullmatch(default_name) else "sender")
+    return _trusted(block, what, name)
 
 
 def trusted_senders_from_file(data: bytes, what: str = "the trust file") -> list[TrustedSender]:

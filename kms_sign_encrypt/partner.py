@@ -54,13 +54,10 @@ class TrustedSenders:
     @classmethod
     def from_pems(cls, *pems: bytes) -> TrustedSenders:
         """Each PEM one sender, named by its ``name:`` line or ``sender-N``."""
-        senders = []
-        for index, pem in enumerate(pems, 1):
-            sender = trusted_sender_from_pem(pem, f"sender public key {index}")
-            if sender.name == "sender":
-                sender = TrustedSender(sender.key_id, f"sender-{index}", sender.verifier)
-            senders.append(sender)
-        return cls(senders)
+        return cls(
+            trusted_sender_from_pem(pem, f"sender public key {index}", f"sender-{index}")
+            for index, pem in enumerate(pems, 1)
+        )
 
     @classmethod
     def from_trust_file(cls, path: str | os.PathLike[str]) -> TrustedSenders:
@@ -125,10 +122,24 @@ class PartnerReceiveResult:
     evidence: tuple[Path, ...]
 
 
+@dataclass(frozen=True)
+class _KmsRecipient:
+    """A KMS recipient checked before there is a session to wrap with (``check_only``)."""
+
+    key_id: str
+
+    def wrap(self, data_key: bytes) -> bytes:
+        raise UsageError("a KMS recipient checked without a session cannot wrap")
+
+
 def recipient_wrappers(
-    recipients: Sequence[Recipient], kms_session: AwsSession | None
+    recipients: Sequence[Recipient],
+    kms_session: AwsSession | None,
+    *,
+    check_only: bool = False,
 ) -> list[envelope.KeyWrapper]:
-    """One wrapper per recipient; checked (none, too many, a key twice) before any call."""
+    """One wrapper per recipient; checked (none, too many, a key twice) before any call.
+    ``check_only``: KMS ARNs need no session yet (the list is checked, not used)."""
     if isinstance(recipients, str | bytes):
         raise UsageError("recipients must be a sequence: [arn, pem, ...]", setting="recipients")
     wrappers: list[envelope.KeyWrapper] = []
@@ -141,6 +152,9 @@ def recipient_wrappers(
                     "(arn:aws:kms:<region>:<account>:key/<key id>), or a public-key PEM as bytes",
                     setting="recipients",
                 )
+            if kms_session is None and check_only:
+                wrappers.append(_KmsRecipient(recipient))
+                continue
             if kms_session is None:
                 raise CredentialsError(
                     f"recipient {recipient} is a KMS key: wrapping to it needs AWS (a session); "
