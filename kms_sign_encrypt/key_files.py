@@ -68,6 +68,8 @@ def parse_key_file(data: bytes, what: str) -> list[KeyBlock]:
         raise KeyFileError(
             f"{what} is not a PEM text file (a DER key? convert it with openssl pkey -outform PEM)"
         ) from None
+    if "-----BEGIN " not in text:
+        raise KeyFileError(f"{what} holds no PEM key (no -----BEGIN ... line)")
     blocks: list[KeyBlock] = []
     fields: dict[str, str] = {}
     lines = text.splitlines()
