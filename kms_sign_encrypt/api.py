@@ -24,7 +24,7 @@ import boto3
 import envelope
 from envelope.format import Header, read_header
 from envelope.statement import name_problem
-from kms_sign_encrypt import envelope_transfer, stack
+from kms_sign_encrypt import envelope_transfer, key_files, kms, stack
 from kms_sign_encrypt.aws import AwsSession, CallMetrics, ClientSettings, assume_role
 from kms_sign_encrypt.errors import CredentialsError, UsageError
 from kms_sign_encrypt.partner import Recipient, TrustedSenders, as_trusted, recipient_wrappers
@@ -246,6 +246,13 @@ class Sender(_Party):
             recipients=_recipient_ids(staged_header(sent.output)),
         )
 
+    def encryption_public_key_pem(self) -> bytes:
+        """The encryption key's public key (1 GetPublicKey as SenderRole), as PEM with a
+        ``key-id:`` line naming it by its ARN: what a partner sends to (docs/FORMAT.md)."""
+        session, _ = self._open()
+        arn = self.deployment.encryption_key_arn
+        return key_files.labelled_pem(kms.get_public_key(session, arn).pem(), arn)
+
     def send_stream(
         self,
         source: BinaryIO,
@@ -332,6 +339,13 @@ class Receiver(_Party):
             calls=_calls(session, before),
             sender_name=None if trusted is None else trusted.name_of(received.sender_key_id),
         )
+
+    def signing_public_key_pem(self) -> bytes:
+        """The signing key's public key (1 GetPublicKey as ReceiverRole), as PEM with a
+        ``key-id:`` line naming it by its ARN: what a partner trusts (docs/FORMAT.md)."""
+        session, _ = self._open()
+        arn = self.deployment.signing_key_arn
+        return key_files.labelled_pem(kms.get_public_key(session, arn).pem(), arn)
 
     def receive_stream(
         self,
