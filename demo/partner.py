@@ -114,7 +114,11 @@ def run(args: argparse.Namespace) -> int:
     receiver = Receiver(
         boto3.Session(profile_name=args.receiver_profile, region_name=deployment.region), deployment
     )
-    work = Path(tempfile.mkdtemp(prefix="kms-sign-encrypt-partner-"))
+    with tempfile.TemporaryDirectory(prefix="kms-sign-encrypt-partner-") as directory:
+        return _story(sender, receiver, Path(directory))
+
+
+def _story(sender: Sender, receiver: Receiver, work: Path) -> int:
     acme, globex, mallory = (work / n for n in ("acme", "globex", "mallory"))
     checks: list[tuple[str, bool]] = []
 
@@ -148,7 +152,9 @@ def run(args: argparse.Namespace) -> int:
     say(f"   sealed from-acme.enc: sender {sent['sender']}, for {sent['recipients']}")
     inbox = work / "our-inbox"
     inbox.mkdir()
-    acme_trust = TrustedSenders.from_pems(keys["Acme"].signing_public.read_bytes())
+    trust_file = work / "trusted-partners.txt"  # a trust file of named keys
+    trust_file.write_bytes(b"name: acme\n" + keys["Acme"].signing_public.read_bytes())
+    acme_trust = TrustedSenders.from_trust_file(trust_file)
     got = receiver.receive(work / "from-acme.enc", inbox, trusted_senders=acme_trust)
     say(f"   we received it as ReceiverRole: {dict(got.calls)}")
     say(f"   signed by {got.sender_key_arn} (trusted as {got.sender_name!r}); wrote {got.files[0]}")
@@ -217,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
         input=str(work / "to-acme.enc"),
         out_dir=str(globex / "inbox"),
     )
-    say(f"   refused: {tried.get('refused', 'NOT REFUSED')}")
+    say(f"   {tried.get('refused', 'NOT REFUSED')}")
     checks.append(
         (
             "recipient B cannot open A's envelope",

@@ -516,3 +516,26 @@ def test_the_partner_environment_would_catch_any_aws_call(
     assert result.returncode != 0
     one_line(result)
     assert not (tmp_path / "m.enc").exists()
+
+
+def test_the_partner_demo_runs_and_every_check_passes(deployed_stack: Any) -> None:
+    """`make demo-partner`'s demo step against the session's endpoint and stack."""
+    from local_endpoint.workloads import RECEIVER_PROFILE, SENDER_PROFILE
+
+    command = [sys.executable, "-m", "demo.partner"]
+    command += ["--outputs-file", str(deployed_stack.outputs_file)]
+    command += ["--sender-profile", SENDER_PROFILE, "--receiver-profile", RECEIVER_PROFILE]
+    done = subprocess.run(
+        command,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        | deployed_stack.subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = done.stdout.split("Summary:")[1]
+    assert summary.count("PASS") == 4
+    assert "FAIL" not in summary
+    assert "trusted as 'acme'" in done.stdout
