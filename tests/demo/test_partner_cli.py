@@ -539,3 +539,44 @@ def test_the_partner_demo_runs_and_every_check_passes(deployed_stack: Any) -> No
     assert summary.count("PASS") == 4
     assert "FAIL" not in summary
     assert "trusted as 'acme'" in done.stdout
+
+
+def test_our_send_to_our_kms_key_and_a_partner_at_once(
+    world: Path, no_aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The archive/DR use: our KMS key by ARN (1 Encrypt) and a partner's PEM (0) on one send;
+    both open it: we with KMS, the partner with no AWS."""
+    side = world / "partner"
+    keys = generate_partner_keys(side)
+    arn = world_arn(world, "encryption")
+    sent = ours(
+        capsys,
+        "send",
+        str(world / "message.json"),
+        "-o",
+        str(side / "m.enc"),
+        "--recipient-key",
+        arn,
+        "--recipient-public-key",
+        str(keys.encryption_public),
+    )
+    assert sent["calls"]["kms:Encrypt"] == 1
+    assert sorted(sent["recipients"]) == sorted([arn, keys.encryption_key_id])
+    (world / "inbox").mkdir()
+    ours(capsys, "receive", str(side / "m.enc"), "-o", str(world / "inbox"), "--no-evidence")
+    assert (world / "inbox" / "message.json").read_bytes() == MESSAGE
+    (side / "inbox").mkdir()
+    opened = partner(
+        no_aws_env,
+        side,
+        "receive",
+        "m.enc",
+        "-o",
+        "inbox",
+        "--recipient-private-key",
+        "partner-encryption.pem",
+        "--sender-public-key",
+        "our-signing.pem",
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert (side / "inbox" / "message.json").read_bytes() == MESSAGE
