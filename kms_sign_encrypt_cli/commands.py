@@ -315,9 +315,13 @@ def _trusted_senders(args: argparse.Namespace) -> partner.TrustedSenders | None:
     if not pem_paths and not files:
         return None
     senders: list[key_files.TrustedSender] = []
-    for path in pem_paths:
+    stems = [path.name.split(".")[0] for path in pem_paths]
+    for index, path in enumerate(pem_paths):
         data = _read_pem_file(path, "sender_public_key")
-        what, name = str(path), path.name.split(".")[0]
+        # A file's name stands in for a missing name: line; alike names get -1, -2, ...
+        what, name = str(path), stems[index]
+        if stems.count(name) > 1:
+            name = f"{name}-{stems[: index + 1].count(name)}"
         senders.append(
             _key("sender_public_key", key_files.trusted_sender_from_pem, data, what, name)
         )

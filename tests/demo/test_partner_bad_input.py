@@ -285,3 +285,18 @@ def test_a_statement_naming_another_recipient_set_than_the_header_is_refused(
     assert err.count("\n") == 1
     assert "cannot be authenticated" in err
     assert list((work / "inbox").iterdir()) == []
+
+
+def test_several_sender_keys_with_one_file_name_are_told_apart(
+    keys: Keys, work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--sender-public-key is repeatable: carol/partner-signing.pub.pem and
+    alice/partner-signing.pub.pem are both trusted, named partner-signing-1 and -2."""
+    capsys.readouterr()
+    code = main(
+        receive(keys, work, *trust(keys.carol.signing_public), *trust(keys.alice.signing_public))
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"signed by {keys.alice.signing_key_id} (partner-signing-2)" in out
+    assert (work / "inbox" / "message.json").read_bytes() == MESSAGE
