@@ -48,6 +48,7 @@ def test_a_fingerprint_pin_must_be_the_keys_own() -> None:
 @pytest.mark.parametrize(
     "key_id",
     ["alias/ours", ARN.upper(), KEY_ID.upper(), "1234abcd-12ab-34cd-56ef-1234567890ab", ""],
+    ids=["alias", "upper-case ARN", "upper-case fingerprint", "bare key id", "empty"],
 )
 def test_a_key_id_line_in_another_spelling_is_refused(key_id: str) -> None:
     with pytest.raises(KeyFileError, match="key-id must be a KMS key ARN"):
@@ -79,6 +80,7 @@ def test_a_trust_file_of_named_keys() -> None:
         (b"\xff\xfe", "not a PEM text file"),
         (b"", "holds no PEM key"),
     ],
+    ids=["unnamed", "two names", "field at the end", "bad name", "no END", "binary", "empty"],
 )
 def test_trust_file_faults_are_precise(data: bytes, match: str) -> None:
     with pytest.raises(KeyFileError, match=match):
