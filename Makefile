@@ -12,7 +12,7 @@ PIP    := $(PY) -m pip install -q -c constraints.txt
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup runtime test lint demo endpoint synth bench snapshots clean
+.PHONY: setup runtime test lint demo demo-partner endpoint synth bench snapshots clean
 
 setup: runtime $(VENV)/.dev-installed
 
@@ -47,6 +47,10 @@ test: lint
 
 demo: runtime
 	$(PY) -m local_endpoint demo
+
+# A partner with no AWS credentials sends to our receiver and receives from our sender.
+demo-partner: runtime
+	$(PY) -m local_endpoint demo-partner
 
 endpoint: runtime
 	$(PY) -m local_endpoint serve

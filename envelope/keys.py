@@ -114,7 +114,7 @@ def load_public_key(data: bytes) -> object:
         raise TypeError(f"public key must be bytes (DER or PEM), got {type(data).__name__}")
     raw = bytes(data)
     try:
-        if raw.lstrip().startswith(b"-----BEGIN"):
+        if b"-----BEGIN" in raw:  # PEM; text before the block (a key-id: line) is ignored
             return serialization.load_pem_public_key(raw)
         return serialization.load_der_public_key(raw)
     except ValueError as exc:

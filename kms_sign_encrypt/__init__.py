@@ -33,9 +33,11 @@ from kms_sign_encrypt.errors import (
     AwsServiceError,
     CredentialsError,
     InputRefusedError,
+    KeyFileError,
     KmsSignEncryptError,
     NotDeployedError,
     OversizedError,
+    RecipientListError,
     RegionMismatchError,
     ThrottledError,
     UsageError,
@@ -44,11 +46,22 @@ from kms_sign_encrypt.errors import (
 from kms_sign_encrypt.exchange import Received, Sent
 from kms_sign_encrypt.files import staged_outputs
 from kms_sign_encrypt.generations import GenerationRefusedError
+from kms_sign_encrypt.key_files import TrustedSender
 from kms_sign_encrypt.kms import (
     KmsKeyUnwrapper,
     KmsKeyWrapper,
     KmsSigner,
     KmsVerifier,
+)
+from kms_sign_encrypt.partner import (
+    PartnerKeys,
+    PartnerReceiver,
+    PartnerReceiveResult,
+    PartnerSender,
+    PartnerSendResult,
+    Recipient,
+    TrustedSenders,
+    generate_partner_keys,
 )
 from kms_sign_encrypt.public_key_cache import PublicKeyCache
 from kms_sign_encrypt.stack import ResourceOptions, Resources, discover
@@ -98,4 +111,18 @@ __all__ = [
     "send_envelope",
     "session_audit",
     "staged_outputs",
+]
+
+__all__ += [  # issue 14: partners without AWS, several recipients
+    "KeyFileError",
+    "PartnerKeys",
+    "PartnerReceiveResult",
+    "PartnerReceiver",
+    "PartnerSendResult",
+    "PartnerSender",
+    "Recipient",
+    "RecipientListError",
+    "TrustedSender",
+    "TrustedSenders",
+    "generate_partner_keys",
 ]

@@ -22,10 +22,12 @@ from typing import BinaryIO
 import boto3
 
 import envelope
+from envelope.format import Header, read_header
 from envelope.statement import name_problem
-from kms_sign_encrypt import envelope_transfer, stack
+from kms_sign_encrypt import envelope_transfer, key_files, kms, stack
 from kms_sign_encrypt.aws import AwsSession, CallMetrics, ClientSettings, assume_role
 from kms_sign_encrypt.errors import CredentialsError, UsageError
+from kms_sign_encrypt.partner import Recipient, TrustedSenders, as_trusted, recipient_wrappers
 from kms_sign_encrypt.public_key_cache import PublicKeyCache
 
 STREAM_CHUNK = 1024 * 1024
@@ -103,6 +105,7 @@ class SendResult:
     signing_key_arn: str
     principal: str | None
     calls: Mapping[str, int]  # like {"kms:Sign": 1, "kms:Encrypt": 1, "sts:AssumeRole": 1}
+    recipients: tuple[str, ...] = ()  # every recipient's key id (ARN or sha256: fingerprint)
 
     @property
     def kms_calls(self) -> int:
@@ -120,6 +123,7 @@ class ReceiveResult:
     evidence: tuple[Path, ...]
     principal: str | None
     calls: Mapping[str, int]
+    sender_name: str | None = None  # with trusted_senders: the trusted key's name
 
     @property
     def kms_calls(self) -> int:
@@ -208,10 +212,20 @@ class Sender(_Party):
         *,
         overwrite: bool = False,
         recipient_public_key: bytes | None = None,
+        recipients: Sequence[Recipient] | None = None,
     ) -> SendResult:
         """Seal ``inputs`` into the envelope ``output``: 1 KMS Sign and 1 KMS Encrypt (0
-        Encrypt with ``recipient_public_key``, the encryption key's PEM: offline wrap)."""
+        Encrypt with ``recipient_public_key``, the encryption key's PEM: offline wrap).
+
+        ``recipients`` (1-16) replaces the deployment's encryption key: KMS key ARNs (``str``,
+        1 Encrypt each as SenderRole) and public-key PEMs (``bytes``: a partner's, named by
+        fingerprint, or one that ``public-keys`` exported, named by its ``key-id:`` ARN)."""
+        if recipients is not None and recipient_public_key is not None:
+            raise UsageError("give recipients or recipient_public_key, not both")
+        if recipients is not None:  # checked before the role is assumed
+            recipient_wrappers(recipients, None, check_only=True)
         session, before = self._open()
+        wrappers = None if recipients is None else recipient_wrappers(recipients, session)
         sent = envelope_transfer.send_envelope(
             session,
             self.deployment.resources(),
@@ -219,6 +233,7 @@ class Sender(_Party):
             Path(output),
             force=overwrite,
             recipient_public_key=recipient_public_key,
+            recipients=wrappers,
         )
         return SendResult(
             output=sent.output,
@@ -228,7 +243,15 @@ class Sender(_Party):
             signing_key_arn=self.deployment.signing_key_arn,
             principal=session.principal,
             calls=_calls(session, before),
+            recipients=_recipient_ids(staged_header(sent.output)),
         )
+
+    def encryption_public_key_pem(self) -> bytes:
+        """The encryption key's public key (1 GetPublicKey as SenderRole), as PEM with a
+        ``key-id:`` line naming it by its ARN: what a partner sends to (docs/FORMAT.md)."""
+        session, _ = self._open()
+        arn = self.deployment.encryption_key_arn
+        return key_files.labelled_pem(kms.get_public_key(session, arn).pem(), arn)
 
     def send_stream(
         self,
@@ -237,6 +260,7 @@ class Sender(_Party):
         destination: BinaryIO,
         *,
         recipient_public_key: bytes | None = None,
+        recipients: Sequence[Recipient] | None = None,
     ) -> SendResult:
         """Seal what ``source`` holds as one file called ``name``, writing the envelope to
         ``destination``. Both are staged in a private temporary directory."""
@@ -249,7 +273,10 @@ class Sender(_Party):
             with staged.open("xb") as out:
                 _copy(source, out)
             result = self.send(
-                [staged], staging / "out.enc", recipient_public_key=recipient_public_key
+                [staged],
+                staging / "out.enc",
+                recipient_public_key=recipient_public_key,
+                recipients=recipients,
             )
             with (staging / "out.enc").open("rb") as sealed:
                 _copy(sealed, destination)
@@ -274,12 +301,20 @@ class Receiver(_Party):
         sender_public_key: bytes | None = None,
         public_key_cache: PublicKeyCache | None = None,
         limits: envelope.ReceiveLimits | None = None,
+        trusted_senders: TrustedSenders | Sequence[bytes] | None = None,
     ) -> ReceiveResult:
         """Open the envelope ``source`` into ``out_dir``: 1 KMS Decrypt and 1 KMS Verify (0
         Verify with ``sender_public_key``, the signing key's PEM, or a ``public_key_cache``).
 
+        ``trusted_senders`` (partners' public keys, or a ``TrustedSenders``) replaces the
+        deployment's signing key: the statement's sender must be exactly one of them, verified
+        locally (0 Verify). Our own signing key is trusted then only if it is among them.
+
         Tampering of any kind raises one ``AuthenticationError`` and leaves nothing behind.
         """
+        trusted = None if trusted_senders is None else as_trusted(trusted_senders)
+        if trusted is not None and (sender_public_key is not None or public_key_cache):
+            raise UsageError("trusted_senders replaces sender_public_key and public_key_cache")
         session, before = self._open()
         received = envelope_transfer.receive_envelope(
             session,
@@ -292,6 +327,7 @@ class Receiver(_Party):
             force=overwrite,
             limits=limits,
             public_key_cache=public_key_cache,
+            trusted_senders=None if trusted is None else list(trusted),
         )
         return ReceiveResult(
             files=received.outputs,
@@ -301,7 +337,15 @@ class Receiver(_Party):
             evidence=received.evidence,
             principal=session.principal,
             calls=_calls(session, before),
+            sender_name=None if trusted is None else trusted.name_of(received.sender_key_id),
         )
+
+    def signing_public_key_pem(self) -> bytes:
+        """The signing key's public key (1 GetPublicKey as ReceiverRole), as PEM with a
+        ``key-id:`` line naming it by its ARN: what a partner trusts (docs/FORMAT.md)."""
+        session, _ = self._open()
+        arn = self.deployment.signing_key_arn
+        return key_files.labelled_pem(kms.get_public_key(session, arn).pem(), arn)
 
     def receive_stream(
         self,
@@ -327,3 +371,14 @@ class Receiver(_Party):
                 public_key_cache=public_key_cache,
                 limits=limits,
             )
+
+
+def staged_header(path: Path | None) -> Header | None:
+    if path is None:
+        return None
+    with path.open("rb") as handle:
+        return read_header(handle)
+
+
+def _recipient_ids(header: Header | None) -> tuple[str, ...]:
+    return () if header is None else header.recipient_key_ids

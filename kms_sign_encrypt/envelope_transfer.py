@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 
 import envelope
 from envelope.format import read_header
+from envelope.key_ids import is_fingerprint
 from kms_sign_encrypt import audit, generations, kms
 from kms_sign_encrypt.aws import AwsSession
 from kms_sign_encrypt.errors import (
@@ -24,11 +25,13 @@ from kms_sign_encrypt.errors import (
     AuthenticationError,
     InputRefusedError,
     OversizedError,
+    RecipientListError,
     UsageError,
     WrongFormatError,
 )
 from kms_sign_encrypt.exchange import Received, Sent, key_arn
 from kms_sign_encrypt.files import check_free, check_not_directory, writing_into
+from kms_sign_encrypt.key_files import TrustedSender, check_trusted
 from kms_sign_encrypt.progress import DirectoryWatcher, Progress
 from kms_sign_encrypt.public_key_cache import CachingVerifier, PublicKeyCache
 from kms_sign_encrypt.stack import Resources
@@ -77,37 +80,92 @@ def send_envelope(
     force: bool,
     recipient_public_key: bytes | None = None,
     progress: Progress | None = None,
+    recipients: Sequence[envelope.KeyWrapper] | None = None,
 ) -> Sent:
     """Seal ``inputs`` into ``output``: 1 Sign, and 1 Encrypt (0 with the recipient's PEM).
+
+    ``recipients`` (KMS or public-key wrappers, each named by its key id) replaces the
+    deployment's encryption key: 1 Encrypt per KMS recipient, none per public key.
 
     Encrypt runs in a background thread beside Sign (see envelope.sealing): both use the one
     KMS client, created here first (boto3 clients are thread-safe, sessions are not).
     """
     signing_arn = key_arn(resources.signing_key_arn, "signing_key", resources.signing_key)
-    encryption_arn = key_arn(
-        resources.encryption_key_arn, "encryption_key", resources.encryption_key
-    )
+    if recipients is None:
+        encryption_arn = key_arn(
+            resources.encryption_key_arn, "encryption_key", resources.encryption_key
+        )
+    else:
+        check_recipients(recipients)
     for path in inputs:
         if not path.is_file():
             raise UsageError(f"input {path} not found or not a regular file")
     check_free(output, force=force)
     sender.client("kms")
     signer = kms.KmsSigner(sender, resources.signing_key, signing_arn)
-    wrapper: envelope.KeyWrapper
-    if recipient_public_key is not None:
-        wrapper = _offline(
-            lambda: envelope.PublicKeyWrapper(encryption_arn, recipient_public_key),
-            "recipient_public_key",
-            "encryption-key.pem",
-        )
+    wrappers: list[envelope.KeyWrapper]
+    if recipients is not None:
+        wrappers = list(recipients)
+    elif recipient_public_key is not None:
+        wrappers = [
+            _offline(
+                lambda: envelope.PublicKeyWrapper(encryption_arn, recipient_public_key),
+                "recipient_public_key",
+                "encryption-key.pem",
+            )
+        ]
     else:
-        wrapper = kms.KmsKeyWrapper(sender, resources.encryption_key, encryption_arn)
+        wrappers = [kms.KmsKeyWrapper(sender, resources.encryption_key, encryption_arn)]
+    return seal_files(
+        inputs, output, signer=signer, wrappers=wrappers, force=force, progress=progress
+    )
+
+
+def check_recipients(wrappers: Sequence[envelope.KeyWrapper]) -> None:
+    """The recipient list, checked before anything is read or written (the envelope checks
+    it again): 1 to ``envelope.MAX_RECIPIENTS`` keys, no key id twice."""
+    if not wrappers:
+        raise RecipientListError(
+            "no recipients: give at least one recipient key", setting="recipients"
+        )
+    if len(wrappers) > envelope.MAX_RECIPIENTS:
+        raise RecipientListError(
+            f"{len(wrappers)} recipients, more than the format's maximum of "
+            f"{envelope.MAX_RECIPIENTS}",
+            setting="recipients",
+        )
+    seen: set[str] = set()
+    for wrapper in wrappers:
+        if wrapper.key_id in seen:
+            raise RecipientListError(
+                f"recipient {wrapper.key_id} is given twice: give each recipient key once",
+                setting="recipients",
+            )
+        seen.add(wrapper.key_id)
+
+
+def seal_files(
+    inputs: Sequence[Path],
+    output: Path,
+    *,
+    signer: envelope.Signer,
+    wrappers: Sequence[envelope.KeyWrapper],
+    force: bool,
+    progress: Progress | None = None,
+) -> Sent:
+    """Seal ``inputs`` into ``output`` with any signer and recipients (KMS or local keys):
+    staged next to ``output``, placed only once complete."""
+    check_recipients(wrappers)
+    for path in inputs:
+        if not path.is_file():
+            raise UsageError(f"input {path} not found or not a regular file")
+    check_free(output, force=force)
     progress = progress or _no_progress()
     with _staging_dir(output.parent) as staging:
         staged = staging / "message.enc"
         with DirectoryWatcher(staging, progress):
             result = _envelope_call(
-                lambda: envelope.seal(list(inputs), staged, signer=signer, wrapper=wrapper)
+                lambda: envelope.seal(list(inputs), staged, signer=signer, wrappers=list(wrappers))
             )
         wrapped = _wrapped_key(staged)
         _place(staged, output, force=force)
@@ -159,6 +217,7 @@ def receive_envelope(
     progress: Progress | None = None,
     limits: envelope.ReceiveLimits | None = None,
     public_key_cache: PublicKeyCache | None = None,
+    trusted_senders: Sequence[TrustedSender] | None = None,
 ) -> Received:
     """Unseal into a private staging directory, export evidence there, then move it all out.
 
@@ -168,11 +227,90 @@ def receive_envelope(
     Every file and directory written is private: files 0600, directories 0700.
     With ``public_key_cache``: 0 Verify, the sender's public key from the cache, or fetched
     (1 GetPublicKey, overlapping the Decrypt) and cached.
+    With ``trusted_senders``: the statement's sender must be exactly one of those keys (a
+    partner's, by fingerprint, or a KMS key's exported PEM, by ARN), verified locally; the
+    deployment's signing key is then trusted only if it is among them. 1 Decrypt, 0 Verify.
     """
-    signing_arn = key_arn(resources.signing_key_arn, "signing_key", resources.signing_key)
     encryption_arn = key_arn(
         resources.encryption_key_arn, "encryption_key", resources.encryption_key
     )
+    check_receive_paths(out_dir, evidence_dir)
+    encryption_key = resources.encryption_key
+    if resources.encryption_generations:  # issue 15: the generation the header names
+        chosen = _envelope_call(
+            lambda: generations.encryption_key_for(
+                resources.encryption_generations, generations.header_recipients(source)
+            )
+        )
+        encryption_key = encryption_arn = str(chosen.arn)
+    unwrapper = kms.KmsKeyUnwrapper(receiver, encryption_key, encryption_arn)
+    verifiers: list[envelope.SignatureVerifier]
+    if trusted_senders is not None:
+        if verify_offline or public_key_cache is not None:
+            raise UsageError("trusted sender keys replace the signing key's PEM and the cache")
+        verifiers = [t.verifier for t in check_trusted(list(trusted_senders))]
+    else:
+        signing_arn = key_arn(resources.signing_key_arn, "signing_key", resources.signing_key)
+        if verify_offline:
+            if sender_public_key is None:
+                raise UsageError("verifying offline needs the sender's public key")
+            verifiers = [
+                _offline(
+                    lambda: envelope.PublicKeyVerifier(signing_arn, sender_public_key),
+                    "sender_public_key",
+                    "signing-key.pem",
+                )
+            ]
+        elif public_key_cache is not None:
+            verifiers = [
+                CachingVerifier(receiver, resources.signing_key, signing_arn, public_key_cache)
+            ]
+        else:
+            verifiers = [kms.KmsVerifier(receiver, resources.signing_key, signing_arn)]
+        # issue 15: the signing generations before the current one (a retired one refuses)
+        verifiers += generations.older_senders(receiver, resources, signing_arn) or []
+
+    def evidence_key(unsealed: envelope.Unsealed) -> bytes | None:
+        sender = unsealed.statement.sender
+        verifier = next(v for v in verifiers if v.key_id == sender)
+        if isinstance(verifier, envelope.PublicKeyVerifier):
+            return verifier.public_key_pem()
+        if isinstance(verifier, CachingVerifier) and (der := verifier.public_key_der()):
+            return der
+        # the generation that signed, which may be older than the current one (issue 15)
+        signer = (
+            resources
+            if sender == resources.signing_key_arn
+            else replace(resources, signing_key=sender, signing_key_arn=sender)
+        )
+        return sender_public_key_for_evidence(receiver, signer)
+
+    def trail(unsealed: envelope.Unsealed) -> dict[str, Any] | None:
+        sender = unsealed.statement.sender
+        if is_fingerprint(sender):  # a partner's own key: no KMS Sign to find in CloudTrail
+            return None
+        return audit.trail_evidence(
+            unsealed.statement_bytes,
+            sender,
+            unsealed.statement.created,
+            receiver.metrics.kms_requests,
+        )
+
+    return open_envelope(
+        source,
+        out_dir,
+        unwrapper=unwrapper,
+        verifiers=verifiers,
+        evidence_dir=evidence_dir,
+        force=force,
+        progress=progress,
+        limits=limits,
+        evidence_key=evidence_key,
+        trail=trail,
+    )
+
+
+def check_receive_paths(out_dir: Path, evidence_dir: Path | None) -> None:
     if not out_dir.is_dir():
         raise UsageError(f"output directory {out_dir} does not exist")
     if evidence_dir is not None and not evidence_dir.parent.is_dir():
@@ -183,28 +321,24 @@ def receive_envelope(
             "evidence, or receive without evidence",
             setting="evidence_dir",
         )
-    encryption_key = resources.encryption_key
-    if resources.encryption_generations:  # issue 15: the generation the header names
-        chosen = _envelope_call(
-            lambda: generations.encryption_key_for(
-                resources.encryption_generations, generations.header_recipients(source)
-            )
-        )
-        encryption_key = encryption_arn = str(chosen.arn)
-    unwrapper = kms.KmsKeyUnwrapper(receiver, encryption_key, encryption_arn)
-    verifier: envelope.SignatureVerifier
-    if verify_offline:
-        if sender_public_key is None:
-            raise UsageError("verifying offline needs the sender's public key")
-        verifier = _offline(
-            lambda: envelope.PublicKeyVerifier(signing_arn, sender_public_key),
-            "sender_public_key",
-            "signing-key.pem",
-        )
-    elif public_key_cache is not None:
-        verifier = CachingVerifier(receiver, resources.signing_key, signing_arn, public_key_cache)
-    else:
-        verifier = kms.KmsVerifier(receiver, resources.signing_key, signing_arn)
+
+
+def open_envelope(
+    source: Path,
+    out_dir: Path,
+    *,
+    unwrapper: envelope.KeyUnwrapper,
+    verifiers: Sequence[envelope.SignatureVerifier],
+    evidence_dir: Path | None,
+    force: bool = False,
+    progress: Progress | None = None,
+    limits: envelope.ReceiveLimits | None = None,
+    evidence_key: Callable[[envelope.Unsealed], bytes | None] | None = None,
+    trail: Callable[[envelope.Unsealed], dict[str, Any] | None] | None = None,
+) -> Received:
+    """Unseal ``source`` with any unwrapper and trusted senders (KMS or local keys) into a
+    private staging directory, export evidence there, then move it all out."""
+    check_receive_paths(out_dir, evidence_dir)
     progress = progress or _no_progress()
     with _staging_dir(out_dir) as staging:
         files_dir = staging / "files"
@@ -215,9 +349,7 @@ def receive_envelope(
                     source,
                     files_dir,
                     unwrapper=unwrapper,
-                    verifier=verifier,
-                    # issue 15: the signing generations before the current one
-                    verifiers=generations.older_senders(receiver, resources, signing_arn),
+                    verifiers=list(verifiers),
                     limits=limits,
                     on_progress=progress.advance,  # anonymous temp files: nothing to watch
                 )
@@ -226,35 +358,18 @@ def receive_envelope(
             progress.abort()
             raise
         progress.finish()
-        signing_arn = unsealed.statement.sender  # the generation that signed (issue 15)
         evidence: list[Path] = []
         staged_evidence = staging / "evidence"
         if evidence_dir is not None:
-            public_key = sender_public_key or (
-                verifier.public_key_der()
-                if isinstance(verifier, CachingVerifier) and verifier.key_id == signing_arn
-                else None
-            )
-            public_key = public_key or sender_public_key_for_evidence(
-                receiver,
-                resources
-                if signing_arn == verifier.key_id
-                else replace(resources, signing_key=signing_arn, signing_key_arn=signing_arn),
-            )
+            public_key = evidence_key(unsealed) if evidence_key is not None else None
             _envelope_call(
                 lambda: envelope.export_evidence(
                     unsealed, staged_evidence, sender_public_key=public_key
                 )
             )
-            audit.write_trail_evidence(  # issue 15: the thread to CloudTrail
-                staged_evidence,
-                audit.trail_evidence(
-                    unsealed.statement_bytes,
-                    signing_arn,
-                    unsealed.statement.created,
-                    receiver.metrics.kms_requests,
-                ),
-            )
+            trail_document = trail(unsealed) if trail is not None else None
+            if trail_document is not None:
+                audit.write_trail_evidence(staged_evidence, trail_document)  # CloudTrail
         targets = [out_dir / f.name for f in unsealed.files]
         if evidence_dir is not None and evidence_dir.resolve() in {t.resolve() for t in targets}:
             raise UsageError(
@@ -286,7 +401,7 @@ def receive_envelope(
         signature=unsealed.signature,
         files=tuple((f.name, t, f.size) for f, t in zip(unsealed.files, targets, strict=True)),
         evidence=tuple(evidence),
-        sender_key_id=signing_arn,
+        sender_key_id=unsealed.statement.sender,
     )
 
 

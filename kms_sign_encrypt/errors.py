@@ -93,3 +93,14 @@ class UsageError(KmsSignEncryptError):
     """A command-line value that argparse cannot check by itself."""
 
     exit_code = EXIT_USAGE
+
+
+class KeyFileError(UsageError):
+    """A key file cannot be used for the job asked: not a key, the wrong kind, curve or size,
+    a public key where a private key is needed (or the reverse), encrypted with no passphrase
+    or the wrong one, a ``key-id`` that does not match, or a trust file that does not parse."""
+
+
+class RecipientListError(UsageError):
+    """The recipients cannot be sealed to: none, more than the format's maximum, or one key
+    twice."""

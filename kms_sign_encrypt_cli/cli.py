@@ -192,6 +192,16 @@ def _output_options(*, force: bool = True, progress: bool = True) -> argparse.Ar
     return parent
 
 
+def _passphrase_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--passphrase-file",
+        type=Path,
+        metavar="FILE",
+        help="the passphrase of an encrypted private-key PEM, read from FILE (default: "
+        f"${commands.PASSPHRASE_VARIABLE}); never on the command line",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Each command gets only the options it reads.
     aws, stack = _aws_options(), _stack_options()
@@ -227,11 +237,33 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     send.add_argument("-o", "--output", type=Path, required=True, help="encrypted file")
     send.add_argument("--format", choices=FORMATS, default=commands.DEFAULT_FORMAT)
-    send.add_argument(
+    partner = send.add_argument_group(
+        "recipients and partner keys (envelope; docs/DEMO.md, Partners without AWS)"
+    )
+    partner.add_argument(
         "--recipient-public-key",
         type=Path,
-        help="encryption key PEM (from public-keys): wrap offline, 0 KMS Encrypt (envelope)",
+        action="append",
+        metavar="PEM",
+        help="a recipient's public key, repeatable: ours from public-keys (named by the ARN "
+        "on its key-id line) or a partner's (named by its fingerprint); wraps offline, 0 "
+        "KMS Encrypt",
     )
+    partner.add_argument(
+        "--recipient-key",
+        action="append",
+        metavar="ARN",
+        help="a recipient KMS key ARN, repeatable: 1 KMS Encrypt each (default, with no "
+        "recipient option: the stack's encryption key)",
+    )
+    partner.add_argument(
+        "--signing-private-key",
+        type=Path,
+        metavar="PEM",
+        help="sign with this local ECC P-521 private key instead of KMS: no stack, no AWS "
+        "(unless a --recipient-key needs KMS Encrypt)",
+    )
+    _passphrase_option(partner)
     send.set_defaults(handler=commands.send_command)
 
     receive = sub.add_parser(
@@ -268,11 +300,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="export third-party evidence here (envelope; default OUT_DIR/evidence)",
     )
     receive.add_argument("--no-evidence", action="store_true", help="do not export evidence")
-    receive.add_argument(
+    trust = receive.add_argument_group(
+        "trusted senders and partner keys (envelope; docs/DEMO.md, Partners without AWS)"
+    )
+    trust.add_argument(
         "--sender-public-key",
         type=Path,
-        help="signing key PEM (from public-keys): verify offline, 0 KMS Verify (envelope)",
+        action="append",
+        metavar="PEM",
+        help="trust this sender key, repeatable: ours from public-keys (by the ARN on its "
+        "key-id line) or a partner's (by fingerprint); verifies offline, 0 KMS Verify. Only "
+        "the keys given are trusted (default: the stack's signing key)",
     )
+    trust.add_argument(
+        "--trusted-senders",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="a trust file of named sender keys (name: and key-id: lines above each PEM), "
+        "repeatable",
+    )
+    trust.add_argument(
+        "--recipient-private-key",
+        type=Path,
+        metavar="PEM",
+        help="open with this local RSA-4096 private key instead of KMS: no stack, no AWS; "
+        "needs --sender-public-key or --trusted-senders",
+    )
+    _passphrase_option(trust)
     receive.add_argument(
         "--no-cache",
         action="store_true",
@@ -289,6 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     public.add_argument("-o", "--out-dir", type=Path, default=Path("."), help="default: .")
     public.set_defaults(handler=commands.public_keys_command)
+
+    keygen = sub.add_parser(
+        "keygen",
+        parents=[_output_options(force=False, progress=False)],
+        help="make a partner's own keys: P-521 signing and RSA-4096 encryption pairs (no AWS)",
+        description="Write partner-signing.pem and partner-encryption.pem (private, mode "
+        "0600) and their public PEMs (.pub.pem) into DIR, and print the fingerprints, the key "
+        "ids the envelope names them by. Never replaces a file. No AWS.",
+    )
+    keygen.add_argument("directory", type=Path, metavar="DIR")
+    keygen.set_defaults(handler=commands.keygen_command)
 
     verify = sub.add_parser(
         "verify",
@@ -411,6 +477,12 @@ OPTION_FOR_SETTING = {
     "encryption_key": "--encryption-key",
     "recipient_public_key": "--recipient-public-key",
     "sender_public_key": "--sender-public-key",
+    "recipients": "--recipient-public-key, --recipient-key",
+    "trusted_senders": "--sender-public-key, --trusted-senders",
+    "signing_private_key": "--signing-private-key",
+    "recipient_private_key": "--recipient-private-key",
+    "passphrase": "--passphrase-file or $KMS_SIGN_ENCRYPT_PASSPHRASE",
+    "keygen_dir": "DIR",
     "window": "--since, --until",
 }
 

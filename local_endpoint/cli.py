@@ -40,6 +40,9 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
+StepsFor = Callable[[str, Path], list[tuple[str, list[str], str]]]
+
+
 class PhaseError(RuntimeError):
     """A demo phase failed; the message is the one-line reason."""
 
@@ -111,11 +114,11 @@ def _run_step(command: Sequence[str], env: dict[str, str], what: str) -> None:
         raise PhaseError(f"{what} exited with {completed.returncode} (see its output above)")
 
 
-def demo(args: argparse.Namespace) -> int:
+def demo(args: argparse.Namespace, steps: StepsFor | None = None) -> int:
     began = time.monotonic()
     outputs_file = OUTPUTS_FILE
     assembly = WORK_DIR / "cdk.out"
-    demo_steps = _demo_steps(sys.executable, outputs_file)
+    demo_steps = (steps or _demo_steps)(sys.executable, outputs_file)
     # Start the endpoint, synthesize, preflight, deploy, create the party workloads, the demo
     # steps, stop the endpoint.
     phases = Phases(total=len(demo_steps) + 6)
@@ -224,6 +227,25 @@ def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], s
     ]
 
 
+def demo_partner(args: argparse.Namespace) -> int:
+    """`make demo`'s endpoint and deploy, then the partner demo (demo/partner.py)."""
+    return demo(args, _partner_steps)
+
+
+def _partner_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], str]]:
+    parties = ["--sender-profile", SENDER_PROFILE, "--receiver-profile", RECEIVER_PROFILE]
+    command = [python, "-m", "demo.partner", "--outputs-file", str(outputs_file), *parties]
+    return [
+        (
+            "Running the partner demo: a partner with no AWS credentials sends to our "
+            "receiver and receives from our sender: python -m demo.partner --outputs-file "
+            f"{_shown(outputs_file)} " + " ".join(parties),
+            command,
+            "running the partner demo (python -m demo.partner)",
+        ),
+    ]
+
+
 def _shown(path: Path) -> Path:
     """``path`` relative to the project root when it is inside it (shorter to read)."""
     try:
@@ -237,6 +259,10 @@ def _shown(path: Path) -> Path:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "serve": (serve, "start the endpoint and serve until Ctrl-C (make endpoint)"),
     "demo": (demo, "endpoint, CDK deploy, demo, access matrix, stop (make demo)"),
+    "demo-partner": (
+        demo_partner,
+        "endpoint, CDK deploy, the partner demo, stop (make demo-partner)",
+    ),
 }
 
 

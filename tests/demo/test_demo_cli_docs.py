@@ -22,6 +22,7 @@ def test_there_are_the_issues_commands() -> None:
     assert sorted(commands()) == [
         "access",
         "audit",
+        "keygen",
         "preflight",
         "public-keys",
         "receive",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -249,12 +250,37 @@ def test_a_slow_file_shows_progress_on_stderr(
 
     monkeypatch.setattr(progress.Progress, "__init__", immediate)
     monkeypatch.setattr(progress.DirectoryWatcher, "__init__", _fast_watcher)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal
     big = work / "big.bin"
     big.write_bytes(b"\0" * (8 * 1024 * 1024))
     assert main(["send", str(big), "-o", str(work / "big.enc")]) == 0
     err = capsys.readouterr().err
     assert "sealing:" in err
     assert err.rstrip().splitlines()[-1].startswith("sealing: 100.0%")
+
+
+@pytest.mark.usefixtures("endpoint_env")
+def test_slow_work_prints_no_progress_when_stderr_is_not_a_terminal(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script reading stderr gets the one error line, however slow the receive was."""
+    original = progress.Progress.__init__
+
+    def immediate(self: progress.Progress, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **{**kwargs, "delay": 0.0})
+
+    monkeypatch.setattr(progress.Progress, "__init__", immediate)
+    big = work / "big.bin"
+    big.write_bytes(b"\0" * (8 * 1024 * 1024))
+    assert main(["send", str(big), "-o", str(work / "big.enc")]) == 0
+    tampered = bytearray((work / "big.enc").read_bytes())
+    tampered[-100] ^= 1
+    (work / "bad.enc").write_bytes(bytes(tampered))
+    (work / "inbox").mkdir()
+    capsys.readouterr()
+    assert main(["receive", str(work / "bad.enc"), "-o", str(work / "inbox")]) != 0
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "opening" not in line
 
 
 _watcher_init = progress.DirectoryWatcher.__init__
