@@ -103,19 +103,20 @@ def test_report_fails_a_send_below_85_percent_of_sha512():
     assert "FAIL  send is 84% of single-core sha-512 (target >= 85%)" in report(1 << 30, 1, best)
 
 
-def test_the_stage_profile_runs_and_accounts_for_each_stage(tmp_path: Path):
+@pytest.mark.parametrize("mode", [[], ["--receive"]], ids=["send", "receive"])
+def test_the_stage_profile_runs_and_accounts_for_each_stage(tmp_path: Path, mode: list[str]):
     """In a subprocess: the profile rewires the envelope modules' timers for its process."""
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "bench.profile", "--size-mib", "3", "--rounds", "1"]
+    command = [sys.executable, "-m", "bench.profile", "--size-mib", "3", "--rounds", "1", *mode]
     result = subprocess.run(
         [*command, "--dir", str(tmp_path)], capture_output=True, text=True, check=True
     )
     lines = result.stdout.splitlines()
-    assert "| read | aes | write | fence | hash wall | hash cpu |" in lines[1]
+    assert "| read | aes | write | fence | hash wall | hash cpu | hash gaps |" in lines[1]
     cells = [float(c.replace(",", "")) for c in lines[3].strip("| ").split(" | ")]
-    read, aes, write, _fence, hash_wall, hash_cpu = cells[4:]
-    assert min(read, aes, write) >= 0  # printed to the ms: 3 MiB of reading may show 0.000
+    read, aes, write, _fence, hash_wall, hash_cpu, gaps = cells[4:]
+    assert min(read, aes, write, gaps) >= 0  # printed to the ms: 3 MiB of reading may show 0.000
     assert hash_wall > 0
     assert hash_cpu > 0
