@@ -61,6 +61,7 @@ def main(argv: list[str]) -> int:
         "cpu": cpu,
         "main_cpu": main_cpu,
         "busiest_cpu": max([main_cpu, *threads.values()]),
+        "threads": sorted(threads),
         "rss_growth": max(0, after - before),
     }
     print(json.dumps(result))

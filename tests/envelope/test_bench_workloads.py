@@ -120,3 +120,32 @@ def test_the_stage_profile_runs_and_accounts_for_each_stage(tmp_path: Path, mode
     assert min(read, aes, write, gaps) >= 0  # printed to the ms: 3 MiB of reading may show 0.000
     assert hash_wall > 0
     assert hash_cpu > 0
+
+
+def test_work_files_go_to_tmpfs_only_when_it_has_room(monkeypatch, tmp_path: Path):
+    import bench.__main__ as bench_main
+
+    monkeypatch.setattr(bench_main, "SHM", tmp_path)
+    assert bench_main.default_dir(1 << 20) == tmp_path
+    assert bench_main.default_dir(1 << 60) is None  # no file system has 4 EiB free
+    monkeypatch.setattr(bench_main, "SHM", tmp_path / "missing")
+    assert bench_main.default_dir(1 << 20) is None
+
+
+def test_the_worker_reports_the_hash_threads_cpu_as_the_busiest(tmp_path: Path, keys: str):
+    """A send's busiest thread is one of its threads, not more than the process's CPU."""
+    import subprocess
+    import sys
+
+    (tmp_path / "plain.bin").write_bytes(bytes(range(256)) * 40_000)  # > 1 MiB: streaming
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.worker", "send", str(10_240_000), str(tmp_path)],
+        input=keys,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(result.stdout)
+    assert "envelope-sha512" in measured["threads"]  # its CPU time was counted
+    assert 0 < measured["main_cpu"] <= measured["busiest_cpu"] <= measured["cpu"] + 0.01
+    assert measured["seconds"] > 0
