@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import boto3
@@ -92,31 +93,43 @@ def _client():
     )
 
 
-def sdk_encrypt(keys: str, source: Path, destination: Path) -> None:
+def sdk_encryptor(keys: str, source: Path, destination: Path) -> Callable[[], None]:
+    """The keyring built (untimed); the returned call streams ``source`` to ``destination``."""
     from aws_encryption_sdk.identifiers import AlgorithmSuite
 
     keyring = _keyring(keys, with_client=False)
-    with (
-        open(source, "rb") as plain,
-        open(destination, "wb") as out,
-        _client().stream(
-            mode="e",
-            source=plain,
-            keyring=keyring,
-            algorithm=AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
-            frame_length=FRAME,
-        ) as encryptor,
-    ):
-        while chunk := encryptor.read(READ):
-            out.write(chunk)
+    client = _client()
+
+    def run() -> None:
+        with (
+            open(source, "rb") as plain,
+            open(destination, "wb") as out,
+            client.stream(
+                mode="e",
+                source=plain,
+                keyring=keyring,
+                algorithm=AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+                frame_length=FRAME,
+            ) as encryptor,
+        ):
+            while chunk := encryptor.read(READ):
+                out.write(chunk)
+
+    return run
 
 
-def sdk_decrypt(keys: str, source: Path, destination: Path) -> None:
+def sdk_decryptor(keys: str, source: Path, destination: Path) -> Callable[[], None]:
+    """The keyring and its local KMS client built (untimed); the call decrypts ``source``."""
     keyring = _keyring(keys, with_client=True)
-    with (
-        open(source, "rb") as sealed,
-        open(destination, "wb") as out,
-        _client().stream(mode="d", source=sealed, keyring=keyring) as decryptor,
-    ):
-        while chunk := decryptor.read(READ):
-            out.write(chunk)
+    client = _client()
+
+    def run() -> None:
+        with (
+            open(source, "rb") as sealed,
+            open(destination, "wb") as out,
+            client.stream(mode="d", source=sealed, keyring=keyring) as decryptor,
+        ):
+            while chunk := decryptor.read(READ):
+                out.write(chunk)
+
+    return run
