@@ -415,3 +415,31 @@ def _stack_role_arn(response: Any) -> str | None:
         if name in (stack.name, stack.stack_id):
             return stack.role_arn
     return None
+
+
+@REGISTRY.patch("cfn_change_set_not_found", module=CFN_MODELS)
+def cfn_change_set_not_found(patcher: Patcher) -> None:
+    """DescribeChangeSet of a change set that does not exist is ChangeSetNotFound (HTTP 404).
+
+    CloudFormation API reference, DescribeChangeSet, Errors: ChangeSetNotFound, "The
+    specified change set name or ID doesn't exit". The CDK CLI deletes its change set before
+    an update of an existing stack and waits until DescribeChangeSet says it is gone (issue
+    13: the party stacks are deployed twice). moto 5.2.5 answers ValidationError "Stack with
+    id cdk-deploy-change-set does not exist", and `cdk deploy` of the update fails.
+    """
+    from moto.cloudformation import models
+
+    class ChangeSetNotFoundException(ServiceException):
+        code = "ChangeSetNotFoundException"
+
+    original = models.CloudFormationBackend.describe_change_set
+
+    def describe_change_set(self: Any, change_set_name: str) -> Any:
+        known = change_set_name in self.change_sets or any(
+            c.change_set_name == change_set_name for c in self.change_sets.values()
+        )
+        if not known:
+            raise ChangeSetNotFoundException(f"ChangeSet [{change_set_name}] does not exist")
+        return original(self, change_set_name)
+
+    patcher.replace(models.CloudFormationBackend, "describe_change_set", describe_change_set)

@@ -197,3 +197,13 @@ def cross_account_assume_role_needs_trust_and_permission(moto: Moto) -> None:
     assert session["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{OWNER}:assumed-role/Partner/tests"
     refused = lambda: keys["refused"].assume_role(RoleArn=role, RoleSessionName="tests")  # noqa: E731
     assert code(refused) == "AccessDenied"
+
+
+def unknown_change_set_is_not_found(moto: Moto) -> None:
+    cfn = moto.client("cloudformation")
+    template = json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}})
+    cfn.create_stack(StackName="S", TemplateBody=template)
+    with pytest.raises(ClientError) as caught:
+        cfn.describe_change_set(StackName="S", ChangeSetName="cdk-deploy-change-set")
+    assert caught.value.response["Error"]["Code"] == "ChangeSetNotFound"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

@@ -645,6 +645,10 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
         "events_test_event_pattern",
     ),
     # -- several accounts (issue 13) --
+    "DescribeChangeSet of unknown name": (
+        accounts_pins.unknown_change_set_is_not_found,
+        "cfn_change_set_not_found",
+    ),
     "each account its administrator": (
         accounts_pins.each_account_has_its_administrator,
         "accounts_by_administrator_key",
