@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from local_endpoint import cdk_cli
 from local_endpoint.endpoint import (
+    ADMINISTRATOR_KEYS,
     KEY_OWNER_ACCOUNT,
     RECEIVER_ACCOUNT,
     SECOND_RECEIVER_ACCOUNT,
@@ -50,6 +51,10 @@ SENDER_PROFILE: Final = "sender-workload"
 
 def receiver_stack(name: str) -> str:
     return f"KmsSignEncryptReceiver{name}Stack"
+
+
+def admin_profile(account: str) -> str:
+    return f"admin-{account}"
 
 
 def receiver_profile(name: str) -> str:
@@ -181,6 +186,15 @@ def _write_profiles(layout: AccountsLayout, workloads: list[Workload], region: s
             f"[{source}]",
             f"aws_access_key_id = {workload.access_key_id}",
             f"aws_secret_access_key = {workload.secret_access_key}",
+            "",
+        ]
+    # Each account's administrator, for the demo's checks (what the administrators cannot do).
+    for account, (key, secret) in ADMINISTRATOR_KEYS.items():
+        config += [f"[profile {admin_profile(account)}]", f"region = {region}", ""]
+        credentials += [
+            f"[{admin_profile(account)}]",
+            f"aws_access_key_id = {key}",
+            f"aws_secret_access_key = {secret}",
             "",
         ]
     layout.config_file.write_text("\n".join(config), encoding="utf-8")

@@ -232,11 +232,87 @@ def _shown(path: Path) -> Path:
         return path
 
 
+# -- demo-accounts (issue 13) --------------------------------------------------------------------
+
+
+def demo_accounts(_: argparse.Namespace) -> int:
+    """The endpoint with four accounts, the topology deployed account by account with the CDK
+    CLI, the party workloads, then `python -m demo.accounts` (the exchange, the checks and the
+    access matrix across accounts)."""
+    from local_endpoint import account_deploy
+
+    began = time.monotonic()
+    layout = account_deploy.AccountsLayout(WORK_DIR / "accounts")
+    phases = Phases(total=13)
+    current = "starting the local AWS endpoint"
+    try:
+        phases.start("Starting the local AWS endpoint with four accounts, each its administrator")
+        with LocalEndpoint() as endpoint:
+            phases.note(f"ready at {endpoint.url}")
+            current = "deploying the topology"
+
+            def step(title: str) -> None:
+                if phases.done > 1:
+                    phases.note("done")
+                phases.start(title)
+
+            account_deploy.deploy_topology(endpoint, layout, step=step)
+            phases.note("done")
+            current = "creating the party workloads"
+            phases.start(
+                "Creating each party's workload in its own account (user -> workload role -> "
+                "party role, each allowed one sts:AssumeRole)"
+            )
+            for workload in account_deploy.create_workloads(endpoint, layout):
+                print(
+                    f"    {workload.profile}: {workload.user_arn} -> {workload.role_arn} -> "
+                    f"{workload.party_role_arn}",
+                    flush=True,
+                )
+            phases.note("created")
+            current = "running python -m demo.accounts"
+            command = [
+                sys.executable,
+                "-m",
+                "demo.accounts",
+                "--outputs-dir",
+                str(layout.directory),
+                "--region",
+                endpoint.region,
+            ]
+            phases.start(
+                "Sending, receiving, the checks and the matrix across accounts: python -m "
+                f"demo.accounts --outputs-dir {_shown(layout.directory)}"
+            )
+            env = cdk_cli.cdk_env(endpoint.env) | account_deploy.profile_env(layout)
+            _run_step(command, env, "python -m demo.accounts")
+            phases.note("done")
+            current = "stopping the local AWS endpoint"
+            phases.start("Stopping the local AWS endpoint")
+        phases.note("stopped; its state is gone")
+    except KeyboardInterrupt:
+        print("\nmake demo-accounts: interrupted; the endpoint is stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (EndpointError, cdk_cli.CdkError, PhaseError, OSError) as error:
+        print(f"\nmake demo-accounts: failed while {current}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (BotoCoreError, ClientError) as error:
+        print(f"\nmake demo-accounts: failed while {current}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"\nmake demo-accounts: all phases passed in {time.monotonic() - began:.0f} s.")
+    return 0
+
+
 # -- entry point ----------------------------------------------------------------------------------
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "serve": (serve, "start the endpoint and serve until Ctrl-C (make endpoint)"),
     "demo": (demo, "endpoint, CDK deploy, demo, access matrix, stop (make demo)"),
+    "demo-accounts": (
+        demo_accounts,
+        "endpoint with four accounts, a stack per account, the demo across accounts "
+        "(make demo-accounts)",
+    ),
 }
 
 

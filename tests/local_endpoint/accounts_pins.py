@@ -207,3 +207,37 @@ def unknown_change_set_is_not_found(moto: Moto) -> None:
         cfn.describe_change_set(StackName="S", ChangeSetName="cdk-deploy-change-set")
     assert caught.value.response["Error"]["Code"] == "ChangeSetNotFound"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def role_policies_update_in_place(moto: Moto) -> None:
+    from local_endpoint.deploy import deploy_template
+
+    cfn = moto.client("cloudformation")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role: dict[str, Any] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"RoleName": "Party", "AssumeRolePolicyDocument": trust},
+    }
+    deploy_template(cfn, "S", {"Resources": {"R": role}})
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kms:Sign", "Resource": "*"}],
+    }
+    role["Properties"]["Policies"] = [{"PolicyName": "Use", "PolicyDocument": document}]
+    role["Properties"]["MaxSessionDuration"] = 7200
+    deploy_template(cfn, "S", {"Resources": {"R": role}})
+    iam = moto.client("iam")
+    assert iam.list_role_policies(RoleName="Party")["PolicyNames"] == ["Use"]
+    assert iam.get_role(RoleName="Party")["Role"]["MaxSessionDuration"] == 7200
+    del role["Properties"]["Policies"]
+    deploy_template(cfn, "S", {"Resources": {"R": role}})
+    assert iam.list_role_policies(RoleName="Party")["PolicyNames"] == []

@@ -645,6 +645,10 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
         "events_test_event_pattern",
     ),
     # -- several accounts (issue 13) --
+    "CFN role updates in place": (
+        accounts_pins.role_policies_update_in_place,
+        "cfn_iam_role_updates_in_place",
+    ),
     "DescribeChangeSet of unknown name": (
         accounts_pins.unknown_change_set_is_not_found,
         "cfn_change_set_not_found",
