@@ -97,7 +97,22 @@ def _add_account_stacks(app: App, config: StackConfig, topology: Topology) -> No
         env=env(topology.key_owner_account),
         synthesizer=_synthesizer(config),
     )
-    for party in (topology.sender, *topology.receivers):
+    receivers = list(topology.receivers)
+    if topology.receiver_stackset:
+        # One environment-agnostic template for every receiver account, needing no
+        # bootstrap: CloudFormation StackSets rolls it out (docs/STACK.md).
+        receiver = topology.stackset_receiver()
+        PartyStack(
+            app,
+            topology.stack_name(prefix, receiver),
+            config=config,
+            topology=topology,
+            party=receiver,
+            parameters=True,
+            synthesizer=LegacyStackSynthesizer(),
+        )
+        receivers = []
+    for party in (topology.sender, *receivers):
         PartyStack(
             app,
             topology.stack_name(prefix, party),

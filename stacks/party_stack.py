@@ -28,7 +28,7 @@ from stacks.roles import KeyUserRole
 from stacks.topology import Party, Receiver, Topology, encryption_key_arn_output
 
 POLICY_NAME: Final = "CrossAccountKeyUse"
-KEY_ARN_PATTERN: Final = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}"
+KEY_ARN_PATTERN: Final = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:{account}:key/[0-9a-f-]{{36}}"
 
 
 class PartyStack(Stack):
@@ -60,7 +60,10 @@ class PartyStack(Stack):
             **kwargs,
         )
         workload = DEFAULT_RECEIVER_WORKLOAD if is_receiver else DEFAULT_SENDER_WORKLOAD
-        workload_arn = f"arn:aws:iam::{party.account}:role/{config.name_prefix}{workload}"
+        # The StackSets receiver has no account of its own: each instance's (AWS::AccountId).
+        account = party.account or self.account
+        partition = "aws" if party.account else self.partition
+        workload_arn = f"arn:{partition}:iam::{account}:role/{config.name_prefix}{workload}"
         self.role = KeyUserRole(
             self,
             f"{role}Role",
@@ -71,7 +74,7 @@ class PartyStack(Stack):
                 if is_receiver
                 else "Signs with the signing key and encrypts to the receivers, across accounts"
             ),
-            trust=key_policy.trust_statements(role, [(party.account, workload_arn, None)]),
+            trust=key_policy.trust_statements(role, [(account, workload_arn, None)]),
         ).role
         if party.role_path != "/":
             cfn_role = self.role.node.default_child
@@ -111,10 +114,15 @@ class PartyStack(Stack):
             [party.name] if isinstance(party, Receiver) else [r.name for r in topology.receivers]
         )
         if parameters:
-            signing = self._parameter("SigningKeyArn", "ARN of the key-owner's signing key")
+            # Parameter names: the output names less "Arn" (outputs and parameters share ids).
+            self._key_owner_account = topology.key_owner_account
+            signing = self._parameter("SigningKey", "ARN of the key-owner's signing key")
             return signing, {
                 name: self._parameter(
-                    encryption_key_arn_output(name), f"ARN of receiver {name}'s encryption key"
+                    f"EncryptionKey{name}",
+                    f"ARN of receiver {name}'s encryption key"
+                    if name
+                    else "ARN of this receiver's encryption key (a parameter override per account)",
                 )
                 for name in names
             }
@@ -129,8 +137,11 @@ class PartyStack(Stack):
             name,
             type="String",
             description=description,
-            allowed_pattern=KEY_ARN_PATTERN,
-            constraint_description="a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+            allowed_pattern=KEY_ARN_PATTERN.format(account=self._key_owner_account),
+            constraint_description=(
+                f"a KMS key ARN of the key-owner account {self._key_owner_account} "
+                f"(arn:aws:kms:REGION:{self._key_owner_account}:key/ID)"
+            ),
         ).value_as_string
 
     def _outputs(

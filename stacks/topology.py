@@ -44,6 +44,9 @@ SENDER_PRINCIPAL: Final = "sample:senderPrincipal"
 RECEIVERS: Final = "sample:receivers"
 ALLOW_SHARED_ACCOUNTS: Final = "sample:allowSharedAccounts"
 KEY_OWNER_OUTPUTS: Final = "sample:keyOwnerOutputs"
+RECEIVER_DEPLOYMENT: Final = "sample:receiverDeployment"
+STACKS: Final = "stacks"
+STACKSET: Final = "stackset"
 
 SETTINGS: Final = (
     KEY_OWNER_ACCOUNT,
@@ -52,10 +55,12 @@ SETTINGS: Final = (
     RECEIVERS,
     ALLOW_SHARED_ACCOUNTS,
     KEY_OWNER_OUTPUTS,
+    RECEIVER_DEPLOYMENT,
 )
 """The topology's context keys: `stacks.app` hands them here, the rest to `StackConfig`."""
 
 KEY_OWNER_STACK: Final = "KmsSignEncryptKeyOwnerStack"
+RECEIVER_STACKSET_STACK: Final = "KmsSignEncryptReceiverStackSet"
 SENDER_STACK: Final = "KmsSignEncryptSenderStack"
 RECEIVER_NAME_MAX_LENGTH: Final = 32
 MAX_RECEIVERS: Final = 16  # the envelope's recipient limit (envelope.MAX_RECIPIENTS)
@@ -111,11 +116,16 @@ class Topology:
     receivers: tuple[Receiver, ...]
     allow_shared_accounts: bool = False
     key_arns: KeyArns | None = None
+    receiver_stackset: bool = False
+    """`sample:receiverDeployment=stackset`: one receiver template for CloudFormation
+    StackSets (key ARNs as parameters) instead of a stack per receiver."""
 
     def stack_name(self, prefix: str, party: Party | None = None) -> str:
         """The stack of the key owner (`party` None), the sender or a receiver."""
         if party is None:
             return f"{prefix}{KEY_OWNER_STACK}"
+        if isinstance(party, Receiver) and not party.name:
+            return f"{prefix}{RECEIVER_STACKSET_STACK}"
         if isinstance(party, Receiver):
             return f"{prefix}KmsSignEncryptReceiver{party.name}Stack"
         return f"{prefix}{SENDER_STACK}"
@@ -145,13 +155,30 @@ class Topology:
         )
         receivers = _parse_receivers(context.get(RECEIVERS, []))
         shared = _parse_bool(ALLOW_SHARED_ACCOUNTS, context.get(ALLOW_SHARED_ACCOUNTS, False))
+        deployment = context.get(RECEIVER_DEPLOYMENT, STACKS)
+        if deployment not in (STACKS, STACKSET):
+            raise ConfigError(RECEIVER_DEPLOYMENT, f"{STACKS} or {STACKSET}", deployment)
         topology = cls(owner_account, sender, receivers, shared)
         topology._check_separation()
+        key_arns = None
         outputs = context.get(KEY_OWNER_OUTPUTS, "")
         if outputs not in ("", None):
             key_arns = _parse_key_outputs(outputs, topology, topology.stack_name(prefix))
-            topology = cls(owner_account, sender, receivers, shared, key_arns)
-        return topology
+        stackset = deployment == STACKSET
+        if stackset and len({(r.role_path, r.role_name) for r in receivers}) != 1:
+            raise ConfigError(
+                RECEIVERS,
+                f"principals of one role name in every receiver account with "
+                f"{RECEIVER_DEPLOYMENT}={STACKSET} (one template for all)",
+                [r.role_arn for r in receivers],
+            )
+        return cls(owner_account, sender, receivers, shared, key_arns, stackset)
+
+    def stackset_receiver(self) -> Receiver:
+        """The receiver of the StackSets template: the receivers' one role, in whichever
+        account a stack instance lands (the account is `AWS::AccountId` there)."""
+        first = self.receivers[0]
+        return Receiver("", first.role_name, first.role_path, name="")
 
     def _check_separation(self) -> None:
         parties: list[tuple[str, Party]] = [(SENDER_PRINCIPAL, self.sender)]

@@ -388,3 +388,69 @@ def test_synth_fails_with_one_line_and_status_2(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert lines == ["error: sample:senderAccount must be a 12-digit AWS account ID; got '42'"]
     assert "Traceback" not in result.stderr
+
+
+# --- the StackSets path: one receiver template for every receiver account -----------------
+
+STACKSET = {**TOPOLOGY, "sample:receiverDeployment": "stackset"}
+
+
+@pytest.fixture(scope="module")
+def stackset():
+    return _docs(STACKSET)
+
+
+def test_stackset_mode_has_one_receiver_template_and_no_receiver_stacks(stackset):
+    _app, docs = stackset
+    assert sorted(docs) == [
+        "KmsSignEncryptKeyOwnerStack",
+        "KmsSignEncryptReceiverStackSet",
+        "KmsSignEncryptSenderStack",
+    ]
+    account, doc = docs["KmsSignEncryptReceiverStackSet"]
+    assert account.startswith("${Token[")  # environment-agnostic: each instance's account
+    assert set(doc["Parameters"]) == {"SigningKey", "EncryptionKey"}  # no bootstrap version
+    pattern = doc["Parameters"]["EncryptionKey"]["AllowedPattern"]
+    assert f":{OWNER}:key/" in pattern  # only keys of the key-owner account
+
+
+def test_stackset_template_grants_exactly_the_receiver_actions_on_its_parameters(stackset):
+    role = _inline(stackset[1]["KmsSignEncryptReceiverStackSet"][1])
+    (policy,) = role["Properties"]["Policies"]
+    statements = {
+        s["Sid"]: (s["Action"], s["Resource"]) for s in policy["PolicyDocument"]["Statement"]
+    }
+    assert statements == {
+        "CrossAccountReceiverDecrypt": ("kms:Decrypt", {"Ref": "EncryptionKey"}),
+        "CrossAccountReceiverVerify": ("kms:Verify", {"Ref": "SigningKey"}),
+        "CrossAccountReceiverGetPublicKey": ("kms:GetPublicKey", {"Ref": "SigningKey"}),
+    }
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert {"Ref": "AWS::AccountId"} in trust["Condition"]["ArnEquals"]["aws:PrincipalArn"][
+        "Fn::Join"
+    ][1]
+
+
+def test_stackset_templates_pass_cdk_nag_and_cfn_lint(background, stackset):
+    app, docs = stackset
+    report = AwsSolutionsChecks().validate_scope(app)
+    assert [v.rule_name for v in report.violations] == []
+    lint = background.cfn_lint.result(timeout=120)
+    for name, (_account, doc) in docs.items():
+        assert lint(doc) == [], name
+
+
+def test_stackset_needs_one_role_name_for_every_receiver():
+    receivers = [dict(RECEIVERS[0]), {**RECEIVERS[1], "principal": "OtherRole"}]
+    message = _refusal(
+        **{"sample:receivers": json.dumps(receivers), "sample:receiverDeployment": "stackset"}
+    )
+    assert message.startswith(
+        "sample:receivers must be principals of one role name in every receiver account"
+    )
+
+
+def test_a_bad_receiver_deployment_is_refused():
+    assert _refusal(**{"sample:receiverDeployment": "pipeline"}) == (
+        "sample:receiverDeployment must be stacks or stackset; got 'pipeline'"
+    )
