@@ -172,9 +172,9 @@ def run(args: argparse.Namespace) -> int:
     for party, account in accounts.items():
         print(f"  {party:<11} {account}")
     print(f"Keys (key-owner account {accounts['key owner']}):")
-    print(f"  signing key            {owner['SigningKeyArn']}")
+    print(f"  {'signing key':<16} {owner['SigningKeyArn']}")
     for name in RECEIVERS:
-        print(f"  receiver {name}'s key      {owner[f'EncryptionKeyArn{name}']}")
+        print(f"  {f'receiver {name} key':<16} {owner[f'EncryptionKeyArn{name}']}")
 
     work = Path(tempfile.mkdtemp(prefix="kms-sign-encrypt-accounts-"))
     sender_session = profile(args.sender_profile)

@@ -349,7 +349,7 @@ def _explore(
                     label,
                     action,
                     "use",
-                    conditions + identity_conditions,
+                    tuple(dict.fromkeys(conditions + identity_conditions)),  # issue 13: no repeats
                     statements,
                     identity,
                     certain and certain_so_far,

@@ -124,9 +124,11 @@ def deploy_topology(
 
     step("Synthesizing the party stacks, roles only: cdk synth " + " ".join(topology))
     cdk_cli.run([*cdk_cli.synth_command(roles_only), *topology], env(KEY_OWNER_ACCOUNT))
-    for stack, account, _profile, _workload in parties():
-        step(f"Deploying {stack} (roles only) into {account} as its administrator")
-        cdk_cli.run([*_deploy(layout.party_outputs(stack), roles_only), stack], env(account))
+    step(
+        "Deploying the party stacks (roles only), each into its account as its administrator, "
+        "side by side: " + ", ".join(f"{stack} -> {account}" for stack, account, *_ in parties())
+    )
+    _deploy_parties(layout, roles_only, env)
     step(f"Deploying {KEY_OWNER_STACK} into {KEY_OWNER_ACCOUNT} as its administrator")
     cdk_cli.run(
         [*_deploy(layout.key_owner_outputs, roles_only), KEY_OWNER_STACK],
@@ -138,10 +140,29 @@ def deploy_topology(
         f"sample:keyOwnerOutputs={layout.key_owner_outputs.name}"
     )
     cdk_cli.run([*cdk_cli.synth_command(full), *with_keys], env(KEY_OWNER_ACCOUNT))
-    for stack, account, _profile, _workload in parties():
-        step(f"Deploying {stack} (its cross-account key rights) into {account}")
-        cdk_cli.run([*_deploy(layout.party_outputs(stack), full), stack], env(account))
+    step("Deploying the party stacks again, now with their cross-account key rights")
+    _deploy_parties(layout, full, env)
     layout.topology_file.write_text(json.dumps(TOPOLOGY, indent=2) + "\n", encoding="utf-8")
+
+
+def _deploy_parties(
+    layout: AccountsLayout, assembly: Path, env: Callable[[str], dict[str, str]]
+) -> None:
+    """`cdk deploy` of every party stack at once, each with its account's credentials (the
+    accounts are independent); each CLI's output is printed after it ends, one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def deploy(party: tuple[str, str, str, str]) -> str:
+        stack, account, _profile, _workload = party
+        command = [*_deploy(layout.party_outputs(stack), assembly), stack]
+        return cdk_cli.run(command, env(account), capture=True)
+
+    with ThreadPoolExecutor(max_workers=len(parties())) as pool:
+        futures = [pool.submit(deploy, party) for party in parties()]
+        for future in futures:
+            for line in future.result().splitlines():
+                if line.startswith(("✅", "Outputs:", "arn:", "Kms")) and "|" not in line:
+                    print(f"    {line}", flush=True)
 
 
 def _deploy(outputs_file: Path, assembly: Path) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -243,7 +244,7 @@ def demo_accounts(_: argparse.Namespace) -> int:
 
     began = time.monotonic()
     layout = account_deploy.AccountsLayout(WORK_DIR / "accounts")
-    phases = Phases(total=14)
+    phases = Phases(total=10)
     current = "starting the local AWS endpoint"
     try:
         phases.start("Starting the local AWS endpoint with four accounts, each its administrator")
@@ -340,7 +341,8 @@ def _cli_steps(python: str, layout: object) -> list[tuple[str, list[str], bool]]
     message.write_text("sent with the CLI, across accounts\n", encoding="utf-8")
     sealed = layout.directory / "cli-for-b.enc"
     received = layout.directory / "cli-received-b"
-    received.mkdir(exist_ok=True)
+    shutil.rmtree(received, ignore_errors=True)  # a previous run's (ours, under .local/)
+    received.mkdir()
     cli = [python, "-m", "demo"]
     send = [
         *cli,
