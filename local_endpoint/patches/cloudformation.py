@@ -446,18 +446,41 @@ def cfn_change_set_not_found(patcher: Patcher) -> None:
     patcher.replace(models.CloudFormationBackend, "describe_change_set", describe_change_set)
 
 
-@REGISTRY.patch("cfn_iam_role_updates_in_place", module=IAM_MODELS)
-def cfn_iam_role_updates_in_place(patcher: Patcher) -> None:
-    """An update of AWS::IAM::Role changes its trust policy, inline policies, description and
-    maximum session duration in place.
+@REGISTRY.patch("cfn_iam_role_inline_policies", module=IAM_MODELS)
+def cfn_iam_role_inline_policies(patcher: Patcher) -> None:
+    """AWS::IAM::Role stores its inline policies as JSON documents, and an update changes its
+    trust policy, inline policies, description and maximum session duration in place.
 
     CloudFormation User Guide, AWS::IAM::Role: AssumeRolePolicyDocument, Policies,
     Description and MaxSessionDuration update with "No interruption". Issue 13's party stacks
     depend on it: their second deploy adds the cross-account key rights to the role.
     moto 5.2.5 ignores every change but the description, and resets MaxSessionDuration to
-    3600 (it reads the non-existent property RoleDescription).
+    3600 (it reads the non-existent property RoleDescription); on create it stores each inline
+    policy as a Python dict, so GetRolePolicy answers its repr, not JSON.
     """
     from moto.iam import models
+
+    original_create = models.Role.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: dict[str, Any], *a: Any, **k: Any
+    ) -> Any:
+        properties = dict(cloudformation_json["Properties"])
+        properties["Policies"] = [
+            {
+                **policy,
+                "PolicyDocument": policy["PolicyDocument"]
+                if isinstance(policy["PolicyDocument"], str)
+                else json.dumps(policy["PolicyDocument"]),
+            }
+            for policy in properties.get("Policies", [])
+        ]
+        resource = {**cloudformation_json, "Properties": properties}
+        return original_create(cls, resource_name, resource, *a, **k)
+
+    patcher.replace(
+        models.Role, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json)
+    )
 
     def update_from_cloudformation_json(
         cls: Any,

@@ -237,6 +237,10 @@ def role_policies_update_in_place(moto: Moto) -> None:
     deploy_template(cfn, "S", {"Resources": {"R": role}})
     iam = moto.client("iam")
     assert iam.list_role_policies(RoleName="Party")["PolicyNames"] == ["Use"]
+    created = {**role, "Properties": {**role["Properties"], "RoleName": "Created"}}
+    deploy_template(cfn, "C", {"Resources": {"R": created}})
+    answer = iam.get_role_policy(RoleName="Created", PolicyName="Use")["PolicyDocument"]
+    assert answer == document  # JSON, as IAM answers it (boto3 decodes it)
     assert iam.get_role(RoleName="Party")["Role"]["MaxSessionDuration"] == 7200
     del role["Properties"]["Policies"]
     deploy_template(cfn, "S", {"Resources": {"R": role}})

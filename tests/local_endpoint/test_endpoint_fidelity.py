@@ -647,7 +647,7 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     # -- several accounts (issue 13) --
     "CFN role updates in place": (
         accounts_pins.role_policies_update_in_place,
-        "cfn_iam_role_updates_in_place",
+        "cfn_iam_role_inline_policies",
     ),
     "DescribeChangeSet of unknown name": (
         accounts_pins.unknown_change_set_is_not_found,
