@@ -12,7 +12,7 @@ PIP    := $(PY) -m pip install -q -c constraints.txt
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup runtime test lint demo demo-partner endpoint synth bench snapshots clean
+.PHONY: setup runtime test lint demo demo-partner demo-accounts endpoint synth bench snapshots clean
 
 setup: runtime $(VENV)/.dev-installed
 
@@ -51,6 +51,10 @@ demo: runtime
 # A partner with no AWS credentials sends to our receiver and receives from our sender.
 demo-partner: runtime
 	$(PY) -m local_endpoint demo-partner
+
+# Parties in their own accounts (issue 13): a key-owner, a sender and two receiver accounts.
+demo-accounts: runtime
+	$(PY) -m local_endpoint demo-accounts
 
 endpoint: runtime
 	$(PY) -m local_endpoint serve

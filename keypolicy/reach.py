@@ -216,15 +216,27 @@ def _identity(
     return IAM_ALLOWS, answer.conditions, True
 
 
+def _across_accounts(caller_account: str | None, resource: str) -> bool:
+    """Whether the caller is in another account than the key or role (issue 13): then a
+    policy naming the caller is not enough, its own identity policy must allow it too."""
+    parts = resource.split(":")
+    return (
+        bool(caller_account)
+        and len(parts) > 4
+        and parts[0] == "arn"
+        and (parts[4] != caller_account)
+    )
+
+
 def _step(
     policy: CompiledPolicy, node: Principal, action: str, resource: str | None, own: str
 ) -> tuple[tuple[str, ...], tuple[str, ...], str, tuple[str, ...], bool] | None:
     """(conditions, statements, identity, identity conditions, certain) or None (refused)."""
     caller = parse_caller(node.arn)
     cell = permission(policy, caller, action, resource, _context(node))
-    if cell.outcome is Outcome.ALLOW:
+    if cell.outcome is Outcome.ALLOW and not _across_accounts(caller.account, own):
         return cell.conditions, cell.statements, TRUST_NAMES_IT, (), True
-    if cell.outcome is not Outcome.VIA_IAM:
+    if cell.outcome not in (Outcome.VIA_IAM, Outcome.ALLOW):
         return None
     found = _identity(node, action, own)
     if found is None:
@@ -290,7 +302,7 @@ def _explore(
                     label,
                     action,
                     "use",
-                    conditions + identity_conditions,
+                    tuple(dict.fromkeys(conditions + identity_conditions)),  # issue 13: no repeats
                     statements,
                     identity,
                     certain and certain_so_far,

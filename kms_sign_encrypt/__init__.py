@@ -16,6 +16,7 @@ from kms_sign_encrypt.access import (
     access_report_from_live_policies,
     access_report_from_template,
 )
+from kms_sign_encrypt.access_rows import reach_rows
 from kms_sign_encrypt.api import Deployment, Receiver, ReceiveResult, Sender, SendResult
 from kms_sign_encrypt.audit import AuditEntry, session_audit
 from kms_sign_encrypt.audit import table as audit_table
@@ -105,6 +106,7 @@ __all__ = [
     "audit_table",
     "discover",
     "open_caller_session",
+    "reach_rows",
     "receive_envelope",
     "seed",
     "seed_transfer",

@@ -401,6 +401,16 @@ def _from_client_error(
             f"AWS rejected the credentials for {action} ({code}): {message.rstrip('.')}; "
             f"{CREDENTIALS_REMEDY}"
         )
+    if code == "NotFoundException" and "alias/" in resource:
+        # Issue 13: an alias (name or ARN of the caller's account) resolves only in the
+        # caller's own account; a key in another account must be named by its key ARN.
+        return NotDeployedError(
+            f"{resource} not found in region {session.region} of the caller's account: an "
+            "alias names a key only in its own account, so a key in another account must be "
+            "named by its key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID, from the key-owner "
+            "stack's outputs); use the key ARN",
+            setting="key",
+        )
     if code == "NotFoundException":
         return NotDeployedError(
             f"{resource} not found in region {session.region}: deploy the stack first, or check "

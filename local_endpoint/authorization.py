@@ -29,6 +29,21 @@ from local_endpoint import messages, principals, trust_policy
 ADMINISTRATOR_NAME = "local-admin"
 PARTITION = "aws"
 
+# -- across accounts (issue 13); local_endpoint.patches.accounts turns each rule on --
+CROSS_ACCOUNT_KMS_NEEDS_IDENTITY_POLICY = False
+"""KMS developer guide, "Allowing users in other accounts to use a KMS key": a caller from
+another account needs the key policy *and* an identity policy of its own account."""
+CROSS_ACCOUNT_ASSUME_ROLE = False
+"""IAM User Guide, "Cross account resource access": AssumeRole of a role in another account
+needs the role's trust policy *and* the caller's own permission (sts:AssumeRole on it)."""
+
+
+def account_of(arn: str) -> str | None:
+    """The account an ARN names (None for anything else)."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" and parts[4].isdigit() else None
+
+
 # KMS operations whose permission is checked against a key, and the parameter naming it.
 _KEY_PARAMETER = {"CreateAlias": "TargetKeyId", "UpdateAlias": "TargetKeyId"}
 _ALIAS_PARAMETER = {"DeleteAlias": "AliasName"}
@@ -144,9 +159,9 @@ def identify(
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
-    from local_endpoint.endpoint import ADMIN_ACCESS_KEY_ID
+    from local_endpoint.endpoint import ACCOUNT_OF_ADMINISTRATOR_KEY
 
-    if access_key == ADMIN_ACCESS_KEY_ID:
+    if access_key in ACCOUNT_OF_ADMINISTRATOR_KEY:  # an administrator of its account (issue 13)
         return AuthenticatedCaller(arn=administrator_arn(account), account=account)
     session = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key)
     if session is not None:
@@ -162,9 +177,13 @@ def identify(
 
 
 def find_role(account: str, role_arn: str) -> Any | None:
-    """moto's IAM role with this ARN, or None."""
+    """moto's IAM role with this ARN, or None. ``account`` is the caller's: a role of another
+    account is found there only with CROSS_ACCOUNT_ASSUME_ROLE (moto looks in the caller's)."""
     from moto.iam.exceptions import NotFoundException
     from moto.iam.models import iam_backends
+
+    if CROSS_ACCOUNT_ASSUME_ROLE:
+        account = account_of(role_arn) or account
 
     try:
         return iam_backends[account][PARTITION].get_role_by_arn(role_arn)
@@ -337,10 +356,15 @@ def authorize_kms(
     decision = keypolicy.decide(
         policy, caller.arn, action, kms_context(request, caller), resource=key.arn
     )
-    if decision.outcome is Outcome.ALLOW:
+    across = CROSS_ACCOUNT_KMS_NEEDS_IDENTITY_POLICY and account_of(key.arn) != caller.account
+    if decision.outcome is Outcome.ALLOW and not across:
         return None
-    if decision.outcome is Outcome.VIA_IAM and identity_policies_allow(caller, action, key.arn):
+    if decision.outcome in (Outcome.ALLOW, Outcome.VIA_IAM) and identity_policies_allow(
+        caller, action, key.arn
+    ):
         return None
+    if decision.outcome is Outcome.ALLOW:  # across accounts, without an identity policy
+        return Denial(caller, action, key.arn, _no_identity_policy(action))
     if decision.outcome is Outcome.EXPLICIT_DENY:
         reason = "with an explicit deny in a resource-based policy"
     elif decision.outcome is Outcome.VIA_IAM:
@@ -378,7 +402,10 @@ def authorize_assume_role(
     decision = trust_policy.decide_assume_role(
         role.assume_role_policy_document, caller.arn, context
     )
-    if decision.outcome is Outcome.ALLOW:
+    across = CROSS_ACCOUNT_ASSUME_ROLE and account_of(role_arn) != caller.account
+    if decision.outcome is Outcome.ALLOW and not across:
+        return None
+    if decision.outcome is Outcome.ALLOW and identity_policies_allow(caller, action, role_arn):
         return None
     if decision.outcome is Outcome.VIA_IAM and identity_policies_allow(caller, action, role_arn):
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -254,6 +255,175 @@ def _shown(path: Path) -> Path:
         return path
 
 
+# -- demo-accounts (issue 13) --------------------------------------------------------------------
+
+
+def demo_accounts(_: argparse.Namespace) -> int:
+    """The endpoint with four accounts, the topology deployed account by account with the CDK
+    CLI, the party workloads, then `python -m demo.accounts` (the exchange, the checks and the
+    access matrix across accounts)."""
+    from local_endpoint import account_deploy
+
+    began = time.monotonic()
+    layout = account_deploy.AccountsLayout(WORK_DIR / "accounts")
+    phases = Phases(total=10)
+    current = "starting the local AWS endpoint"
+    try:
+        phases.start("Starting the local AWS endpoint with four accounts, each its administrator")
+        with LocalEndpoint() as endpoint:
+            phases.note(f"ready at {endpoint.url}")
+            current = "deploying the topology"
+
+            def step(title: str) -> None:
+                if phases.done > 1:
+                    phases.note("done")
+                phases.start(title)
+
+            account_deploy.deploy_topology(endpoint, layout, step=step)
+            phases.note("done")
+            current = "creating the party workloads"
+            phases.start(
+                "Creating each party's workload in its own account (user -> workload role -> "
+                "party role, each allowed one sts:AssumeRole)"
+            )
+            for workload in account_deploy.create_workloads(endpoint, layout):
+                print(
+                    f"    {workload.profile}: {workload.user_arn} -> {workload.role_arn} -> "
+                    f"{workload.party_role_arn}",
+                    flush=True,
+                )
+            phases.note("created")
+            current = "running python -m demo.accounts"
+            command = [
+                sys.executable,
+                "-m",
+                "demo.accounts",
+                "--outputs-dir",
+                str(layout.directory),
+                "--region",
+                endpoint.region,
+            ]
+            phases.start(
+                "Sending, receiving, the checks and the matrix across accounts: python -m "
+                f"demo.accounts --outputs-dir {_shown(layout.directory)}"
+            )
+            env = cdk_cli.cdk_env(endpoint.env) | account_deploy.profile_env(layout)
+            _run_step(command, env, "python -m demo.accounts")
+            phases.note("done")
+            current = "running the CLI as the parties"
+            phases.start(
+                "The CLI across accounts: each party with its own stack's outputs file and "
+                "profile (key ARNs, never aliases)"
+            )
+            for title, cli_command, expect_ok in _cli_steps(sys.executable, layout):
+                print(f"    $ {title}", flush=True)
+                done = subprocess.run(  # noqa: S603 - our own interpreter and module
+                    cli_command,
+                    env=env,
+                    cwd=cdk_cli.PROJECT_ROOT,
+                    check=False,
+                    text=True,
+                    capture_output=True,
+                )
+                shown = (done.stdout + done.stderr).strip().splitlines()
+                for line in shown[-3:]:
+                    print(f"      {line}", flush=True)
+                if (done.returncode == 0) != expect_ok:
+                    raise PhaseError(f"`{title}` exited with {done.returncode}")
+                if not expect_ok and "use the key ARN" not in done.stderr:
+                    raise PhaseError(f"`{title}` did not say to use the key ARN")
+            phases.note("done")
+            current = "stopping the local AWS endpoint"
+            phases.start("Stopping the local AWS endpoint")
+        phases.note("stopped; its state is gone")
+    except KeyboardInterrupt:
+        print("\nmake demo-accounts: interrupted; the endpoint is stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (EndpointError, cdk_cli.CdkError, PhaseError, OSError) as error:
+        print(f"\nmake demo-accounts: failed while {current}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (BotoCoreError, ClientError) as error:
+        print(f"\nmake demo-accounts: failed while {current}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"\nmake demo-accounts: all phases passed in {time.monotonic() - began:.0f} s.")
+    return 0
+
+
+def _cli_steps(python: str, layout: object) -> list[tuple[str, list[str], bool]]:
+    """Send to receiver B and receive as B with the CLI, then a refused alias (seed format,
+    so the alias reaches KMS in the sender's account: NotFoundException, "use the key ARN")."""
+    from local_endpoint import account_deploy
+
+    assert isinstance(layout, account_deploy.AccountsLayout)
+    sender = layout.party_outputs(account_deploy.SENDER_STACK)
+    receiver = layout.party_outputs(account_deploy.receiver_stack("B"))
+    outputs = json.loads(sender.read_text(encoding="utf-8"))[account_deploy.SENDER_STACK]
+    key_b = outputs["EncryptionKeyArnB"]
+    message = layout.directory / "cli-message.txt"
+    message.write_text("sent with the CLI, across accounts\n", encoding="utf-8")
+    sealed = layout.directory / "cli-for-b.enc"
+    received = layout.directory / "cli-received-b"
+    shutil.rmtree(received, ignore_errors=True)  # a previous run's (ours, under .local/)
+    received.mkdir()
+    cli = [python, "-m", "demo"]
+    send = [
+        *cli,
+        "send",
+        "--outputs-file",
+        str(sender),
+        "--encryption-key",
+        key_b,
+        "--sender-profile",
+        account_deploy.SENDER_PROFILE,
+        "--force",
+        "--no-progress",
+        "-o",
+        str(sealed),
+        str(message),
+    ]
+    receive = [
+        *cli,
+        "receive",
+        "--outputs-file",
+        str(receiver),
+        "--receiver-profile",
+        account_deploy.receiver_profile("B"),
+        "--force",
+        "--no-progress",
+        "-o",
+        str(received),
+        str(sealed),
+    ]
+    alias = [
+        *cli,
+        "send",
+        "--format",
+        "seed",
+        "--outputs-file",
+        str(sender),
+        "--signing-key",
+        "alias/sample-sign-verify-key",
+        "--encryption-key",
+        key_b,
+        "--sender-profile",
+        account_deploy.SENDER_PROFILE,
+        "--force",
+        "--no-progress",
+        "-o",
+        str(layout.directory / "cli-alias.enc"),
+        str(message),
+    ]
+
+    def shown(command: list[str]) -> str:
+        return " ".join(["python", *command[1:]]).replace(str(cdk_cli.PROJECT_ROOT) + "/", "")
+
+    return [
+        (shown(send), send, True),
+        (shown(receive), receive, True),
+        (shown(alias), alias, False),
+    ]
+
+
 # -- entry point ----------------------------------------------------------------------------------
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
@@ -262,6 +432,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "demo-partner": (
         demo_partner,
         "endpoint, CDK deploy, the partner demo, stop (make demo-partner)",
+    ),
+    "demo-accounts": (
+        demo_accounts,
+        "endpoint with four accounts, a stack per account, the demo across accounts "
+        "(make demo-accounts)",
     ),
 }
 

@@ -30,6 +30,25 @@ REGION = "us-east-1"
 # AWS's documentation example key pair: not a credential anywhere.
 ADMIN_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 ADMIN_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105
+# -- several accounts (issue 13) --
+# Each simulated account has an administrator of its own, known by its access key (moto
+# derives the account from the key: local_endpoint.patches.accounts). 123456789012 is the
+# default; the others are documentation-style IDs (AWS's docs use all four), never real ones.
+KEY_OWNER_ACCOUNT = ACCOUNT_ID
+SENDER_ACCOUNT = "111122223333"
+RECEIVER_ACCOUNT = "444455556666"
+SECOND_RECEIVER_ACCOUNT = "777788889999"
+ADMINISTRATOR_KEYS: dict[str, tuple[str, str]] = {
+    ACCOUNT_ID: (ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY),
+    **{
+        account: (f"AKIA{account}EXMP", f"local-endpoint/{account}/administrator/EXAMPLEKEY")
+        for account in (SENDER_ACCOUNT, RECEIVER_ACCOUNT, SECOND_RECEIVER_ACCOUNT)
+    },
+}
+"""account -> (access key ID, secret access key) of that account's administrator."""
+ACCOUNT_OF_ADMINISTRATOR_KEY: dict[str, str] = {
+    key: account for account, (key, _secret) in ADMINISTRATOR_KEYS.items()
+}
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 5.0
 
@@ -180,23 +199,28 @@ class LocalEndpoint:
         kept = {k: v for k, v in base.items() if not k.startswith(_LEAKY_PREFIXES)}
         return kept | self.env
 
-    def session(self, **credentials: str) -> Any:
-        """A boto3 session with the administrator's keys, or the ``credentials`` given
-        (``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``)."""
+    def session(self, *, account: str = ACCOUNT_ID, **credentials: str) -> Any:
+        """A boto3 session with the administrator's keys of ``account`` (default: the
+        deploying account), or the ``credentials`` given (``aws_access_key_id``,
+        ``aws_secret_access_key``, ``aws_session_token``)."""
         import boto3
 
-        credentials = {
-            "aws_access_key_id": ADMIN_ACCESS_KEY_ID,
-            "aws_secret_access_key": ADMIN_SECRET_ACCESS_KEY,
-        } | credentials
+        key, secret = ADMINISTRATOR_KEYS[account]
+        credentials = {"aws_access_key_id": key, "aws_secret_access_key": secret} | credentials
         return boto3.session.Session(region_name=self.region, **credentials)
 
-    def client(self, service: str, **credentials: str) -> Any:
-        """A boto3 client for ``service`` on this endpoint (administrator by default)."""
+    def client(self, service: str, *, account: str = ACCOUNT_ID, **credentials: str) -> Any:
+        """A boto3 client for ``service`` on this endpoint (``account``'s administrator by
+        default)."""
         from botocore.config import Config
 
         config = Config(retries={"mode": "standard", "max_attempts": 2})
-        return self.session(**credentials).client(service, endpoint_url=self.url, config=config)
+        session = self.session(account=account, **credentials)
+        return session.client(service, endpoint_url=self.url, config=config)
+
+    def account_env(self, account: str) -> dict[str, str]:
+        """:attr:`env` with ``account``'s administrator credentials (issue 13)."""
+        return endpoint_env(self.url, self.region, account=account)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -241,12 +265,14 @@ class LocalEndpoint:
         return f": {lines[-1]}" if lines else ""
 
 
-def endpoint_env(url: str, region: str = REGION) -> dict[str, str]:
-    """The variables that send boto3, the AWS CLI (v1 and v2) and the CDK CLI to ``url``."""
+def endpoint_env(url: str, region: str = REGION, *, account: str = ACCOUNT_ID) -> dict[str, str]:
+    """The variables that send boto3, the AWS CLI (v1 and v2) and the CDK CLI to ``url``, as
+    ``account``'s administrator."""
+    key, secret = ADMINISTRATOR_KEYS[account]
     return {
         "AWS_ENDPOINT_URL": url,
-        "AWS_ACCESS_KEY_ID": ADMIN_ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET_ACCESS_KEY,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
         # No ~/.aws profile, no instance metadata look-ups, no pager: only this endpoint.
@@ -256,6 +282,6 @@ def endpoint_env(url: str, region: str = REGION) -> dict[str, str]:
         "AWS_PAGER": "",
         # The CDK CLI: no telemetry, no notices or version checks over the internet.
         "CDK_DISABLE_CLI_TELEMETRY": "true",
-        "CDK_DEFAULT_ACCOUNT": ACCOUNT_ID,
+        "CDK_DEFAULT_ACCOUNT": account,
         "CDK_DEFAULT_REGION": region,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -16,8 +17,10 @@ from aws_cdk import (
 )
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import CONTEXT_PREFIX, StackConfig
+from stacks.config import CONTEXT_PREFIX, ConfigError, StackConfig
 from stacks.kms_sign_encrypt_stack import KmsSignEncryptStack
+from stacks.topology import SETTINGS as TOPOLOGY_SETTINGS
+from stacks.topology import Topology
 
 CDK_JSON: Final = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -44,9 +47,81 @@ def create_app(
         post_cli_context=dict(context or {}),
         builtin_cloud_formation_validation=builtin_validation,
     )
-    config = StackConfig.from_context(_sample_context(app))
-    KmsSignEncryptStack(app, config.stack_name, config=config, synthesizer=_synthesizer(config))
+    context_values = _sample_context(app)
+    topology_context = {k: context_values.pop(k) for k in TOPOLOGY_SETTINGS if k in context_values}
+    config = StackConfig.from_context(context_values)
+    topology = Topology.from_context(topology_context, config.name_prefix)
+    if topology is None:
+        KmsSignEncryptStack(app, config.stack_name, config=config, synthesizer=_synthesizer(config))
+    else:
+        _add_account_stacks(app, config, topology)
     return app
+
+
+# -- parties in their own accounts (issue 13) -------------------------------------------------
+
+
+def _add_account_stacks(app: App, config: StackConfig, topology: Topology) -> None:
+    """The key-owner stack and one party stack per party, each in its own account."""
+    from aws_cdk import Environment
+
+    from stacks.key_owner_stack import KeyOwnerStack
+    from stacks.party_stack import PartyStack
+
+    for setting, principals in (
+        ("sample:senderPrincipals", config.sender_principals),
+        ("sample:receiverPrincipals", config.receiver_principals),
+    ):
+        if principals:
+            raise ConfigError(
+                setting,
+                "[] with sample:keyOwnerAccount",
+                [p.arn for p in principals],
+                message=(
+                    f"{setting} must be [] with sample:keyOwnerAccount (each party's role "
+                    "trusts its own account's workload role); got "
+                    f"{[p.arn for p in principals]!r}"
+                ),
+            )
+    region = os.environ.get("CDK_DEFAULT_REGION")
+
+    def env(account: str) -> Environment:
+        return Environment(account=account, region=region)
+
+    prefix = config.name_prefix
+    KeyOwnerStack(
+        app,
+        topology.stack_name(prefix),
+        config=config,
+        topology=topology,
+        env=env(topology.key_owner_account),
+        synthesizer=_synthesizer(config),
+    )
+    receivers = list(topology.receivers)
+    if topology.receiver_stackset:
+        # One environment-agnostic template for every receiver account, needing no
+        # bootstrap: CloudFormation StackSets rolls it out (docs/STACK.md).
+        receiver = topology.stackset_receiver()
+        PartyStack(
+            app,
+            topology.stack_name(prefix, receiver),
+            config=config,
+            topology=topology,
+            party=receiver,
+            parameters=True,
+            synthesizer=LegacyStackSynthesizer(),
+        )
+        receivers = []
+    for party in (topology.sender, *receivers):
+        PartyStack(
+            app,
+            topology.stack_name(prefix, party),
+            config=config,
+            topology=topology,
+            party=party,
+            env=env(party.account),
+            synthesizer=_synthesizer(config),
+        )
 
 
 def add_compliance_checks(app: App) -> App:

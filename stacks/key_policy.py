@@ -211,3 +211,83 @@ def signing_generation_statements(
         _allow(SID_RECEIVER_VERIFY, [receiver], VERIFY_ACTIONS, _signing_condition()),
         _allow(SID_RECEIVER_PUBLIC_KEY, [receiver], PUBLIC_KEY_ACTIONS),
     ]
+
+
+# --- parties in their own accounts (issue 13) ------------------------------------------------
+
+# Across accounts KMS needs both the key policy (above: the party's role ARN, exactly) and an
+# identity policy in the caller's account. These are the party roles' identity statements:
+# exactly the cross-account actions of the party's key-policy statements, on the key ARNs,
+# with the same algorithm conditions. Statement ids mirror the key policies'.
+SID_PARTY_PREFIX: Final = "CrossAccount"
+
+
+def _identity_allow(
+    sid: str,
+    actions: Sequence[str],
+    key_arns: Sequence[str],
+    conditions: dict[str, dict[str, str]] | None = None,
+) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid=f"{SID_PARTY_PREFIX}{sid}",
+        effect=iam.Effect.ALLOW,
+        actions=list(actions),
+        resources=sorted(key_arns),
+        conditions=conditions,
+    )
+
+
+def sender_identity_statements(
+    signing_key_arn: str, encryption_key_arns: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    """The sender role's identity policy: sign with the signing key; encrypt to (and fetch
+    the public key of) each receiver's encryption key."""
+    return [
+        _identity_allow(SID_SENDER_SIGN, SIGN_ACTIONS, [signing_key_arn], _signing_condition()),
+        _identity_allow(
+            SID_SENDER_ENCRYPT, ENCRYPT_ACTIONS, encryption_key_arns, _encryption_condition()
+        ),
+        _identity_allow(SID_SENDER_PUBLIC_KEY, PUBLIC_KEY_ACTIONS, encryption_key_arns),
+    ]
+
+
+def receiver_identity_statements(
+    signing_key_arn: str, encryption_key_arn: str
+) -> list[iam.PolicyStatement]:
+    """A receiver role's identity policy: decrypt with its own encryption key only; verify
+    with (and fetch the public key of) the signing key."""
+    return [
+        _identity_allow(
+            SID_RECEIVER_DECRYPT, DECRYPT_ACTIONS, [encryption_key_arn], _encryption_condition()
+        ),
+        _identity_allow(
+            SID_RECEIVER_VERIFY, VERIFY_ACTIONS, [signing_key_arn], _signing_condition()
+        ),
+        _identity_allow(SID_RECEIVER_PUBLIC_KEY, PUBLIC_KEY_ACTIONS, [signing_key_arn]),
+    ]
+
+
+def cross_account_signing_key_statements(
+    sender_role_arn: str, receiver_role_arns: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    """The signing key's party statements naming role ARNs in other accounts (no root)."""
+    return signing_key_statements(
+        iam.ArnPrincipal(sender_role_arn),
+        _principals_of(receiver_role_arns),
+    )
+
+
+def cross_account_encryption_key_statements(
+    sender_role_arn: str, receiver_role_arn: str
+) -> list[iam.PolicyStatement]:
+    """One receiver's encryption key: the sender encrypts, that receiver alone decrypts."""
+    return encryption_key_statements(
+        iam.ArnPrincipal(sender_role_arn), iam.ArnPrincipal(receiver_role_arn)
+    )
+
+
+def _principals_of(arns: Sequence[str]) -> iam.IPrincipal:
+    principals = [iam.ArnPrincipal(arn) for arn in sorted(arns)]
+    if len(principals) == 1:
+        return principals[0]
+    return iam.CompositePrincipal(*principals)

@@ -13,6 +13,7 @@ Modules (registered in this order, which is the order they apply in):
   (the flow is :func:`local_endpoint.authorization.authorize_request`);
 - :mod:`.sts_iam`: caller identity, credentials, trust policies, principals that exist;
 - :mod:`.eventbridge`: TestEventPattern;
+- :mod:`.accounts`: several accounts, each with its administrator; cross-account rules;
 - :mod:`.wire`: reading moto requests and writing AWS errors (no patch of its own).
 
 The crypto lives in :mod:`local_endpoint.kms_operations`, who may do what in
@@ -52,6 +53,7 @@ from local_endpoint.patches import kms_api  # noqa: F401
 from local_endpoint.patches import kms_authorization  # noqa: F401
 from local_endpoint.patches import sts_iam  # noqa: F401
 from local_endpoint.patches import eventbridge  # noqa: F401
+from local_endpoint.patches import accounts  # noqa: F401
 
 # isort: on
 from local_endpoint.patches.cloudformation import IMMUTABLE_KEY_MESSAGE

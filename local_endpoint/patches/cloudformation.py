@@ -19,6 +19,7 @@ from local_endpoint.patches import wire
 from local_endpoint.patches.registry import (
     CFN_MODELS,
     CFN_RESPONSES,
+    IAM_MODELS,
     KMS_MODELS,
     REGISTRY,
 )
@@ -440,3 +441,74 @@ def _stack_role_arn(response: Any) -> str | None:
         if name in (stack.name, stack.stack_id):
             return stack.role_arn
     return None
+
+
+@REGISTRY.patch("cfn_iam_role_inline_policies", module=IAM_MODELS)
+def cfn_iam_role_inline_policies(patcher: Patcher) -> None:
+    """AWS::IAM::Role stores its inline policies as JSON documents, and an update changes its
+    trust policy, inline policies, description and maximum session duration in place.
+
+    CloudFormation User Guide, AWS::IAM::Role: AssumeRolePolicyDocument, Policies,
+    Description and MaxSessionDuration update with "No interruption". Issue 13's party stacks
+    depend on it: their second deploy adds the cross-account key rights to the role.
+    moto 5.2.5 ignores every change but the description, and resets MaxSessionDuration to
+    3600 (it reads the non-existent property RoleDescription); on create it stores each inline
+    policy as a Python dict, so GetRolePolicy answers its repr, not JSON.
+    """
+    from moto.iam import models
+
+    original_create = models.Role.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: dict[str, Any], *a: Any, **k: Any
+    ) -> Any:
+        properties = dict(cloudformation_json["Properties"])
+        properties["Policies"] = [
+            {
+                **policy,
+                "PolicyDocument": policy["PolicyDocument"]
+                if isinstance(policy["PolicyDocument"], str)
+                else json.dumps(policy["PolicyDocument"]),
+            }
+            for policy in properties.get("Policies", [])
+        ]
+        resource = {**cloudformation_json, "Properties": properties}
+        return original_create(cls, resource_name, resource, *a, **k)
+
+    patcher.replace(
+        models.Role, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json)
+    )
+
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        backend = models.iam_backends[account_id][models.get_partition(region_name)]
+        properties = cloudformation_json["Properties"]
+        role_name = properties.get("RoleName", original_resource.name)
+        trust = properties["AssumeRolePolicyDocument"]
+        if not isinstance(trust, str):
+            trust = json.dumps(trust)
+        backend.update_assume_role_policy(role_name, trust)
+        role = backend.update_role(
+            role_name,
+            properties.get("Description", ""),
+            properties.get("MaxSessionDuration", 3600),
+        )
+        wanted = {p["PolicyName"]: p["PolicyDocument"] for p in properties.get("Policies", [])}
+        for name in list(role.policies):
+            if name not in wanted:
+                role.delete_policy(name)
+        for name, document in wanted.items():
+            role.put_policy(name, document if isinstance(document, str) else json.dumps(document))
+        return role
+
+    patcher.replace(
+        models.Role,
+        "update_from_cloudformation_json",
+        classmethod(update_from_cloudformation_json),
+    )

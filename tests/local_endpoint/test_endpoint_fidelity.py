@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from local_endpoint.patches import REGISTRY
-from tests.local_endpoint import cloudformation_pins, validation_order_pins
+from tests.local_endpoint import accounts_pins, cloudformation_pins, validation_order_pins
 from tests.local_endpoint.patched_moto import ROOT, Moto, holds, patched_moto, trust_account_root
 
 RSA_ENCRYPT = ("RSA_2048", "ENCRYPT_DECRYPT")
@@ -677,6 +677,31 @@ PINS: dict[str, tuple[Callable[[Moto], None], str]] = {
     "TestEventPattern answers": (
         event_pattern_sees_objects_in_arrays,
         "events_test_event_pattern",
+    ),
+    # -- several accounts (issue 13) --
+    "CFN role updates in place": (
+        accounts_pins.role_policies_update_in_place,
+        "cfn_iam_role_inline_policies",
+    ),
+    "each account its administrator": (
+        accounts_pins.each_account_has_its_administrator,
+        "accounts_by_administrator_key",
+    ),
+    "keys across accounts by ARN only": (
+        accounts_pins.keys_are_used_across_accounts_by_arn_only,
+        "kms_cross_account_key_lookup",
+    ),
+    "cross-account KMS needs identity": (
+        accounts_pins.cross_account_kms_needs_the_identity_policy,
+        "kms_cross_account_needs_identity_policy",
+    ),
+    "kms:CallerAccount is evaluated": (
+        accounts_pins.caller_account_is_evaluated,
+        "kms_key_policy_enforced",
+    ),
+    "cross-account AssumeRole rules": (
+        accounts_pins.cross_account_assume_role_needs_trust_and_permission,
+        "sts_cross_account_assume_role",
     ),
 }
 
