@@ -115,7 +115,9 @@ def _run_step(command: Sequence[str], env: dict[str, str], what: str) -> None:
         raise PhaseError(f"{what} exited with {completed.returncode} (see its output above)")
 
 
-def demo(args: argparse.Namespace, steps: StepsFor | None = None) -> int:
+def demo(
+    args: argparse.Namespace, steps: StepsFor | None = None, *, target: str = "make demo"
+) -> int:
     began = time.monotonic()
     outputs_file = OUTPUTS_FILE
     assembly = WORK_DIR / "cdk.out"
@@ -186,12 +188,12 @@ def demo(args: argparse.Namespace, steps: StepsFor | None = None) -> int:
             phases.start("Stopping the local AWS endpoint")
         phases.note("stopped; its state is gone")
     except KeyboardInterrupt:
-        print("\nmake demo: interrupted; the endpoint is stopped.", file=sys.stderr)
+        print(f"\n{target}: interrupted; the endpoint is stopped.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (EndpointError, cdk_cli.CdkError, PhaseError, OSError) as error:
-        print(f"\nmake demo: failed while {current}: {error}", file=sys.stderr)
+        print(f"\n{target}: failed while {current}: {error}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"\nmake demo: all phases passed in {time.monotonic() - began:.0f} s.")
+    print(f"\n{target}: all phases passed in {time.monotonic() - began:.0f} s.")
     return 0
 
 
@@ -230,7 +232,7 @@ def _demo_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], s
 
 def demo_partner(args: argparse.Namespace) -> int:
     """`make demo`'s endpoint and deploy, then the partner demo (demo/partner.py)."""
-    return demo(args, _partner_steps)
+    return demo(args, _partner_steps, target="make demo-partner")
 
 
 def _partner_steps(python: str, outputs_file: Path) -> list[tuple[str, list[str], str]]:
