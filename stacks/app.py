@@ -83,6 +83,21 @@ def _add_account_stacks(app: App, config: StackConfig, topology: Topology) -> No
                     f"{[p.arn for p in principals]!r}"
                 ),
             )
+    for setting, generations in (
+        ("sample:encryptionKeyGenerations", config.encryption_key_generations),
+        ("sample:signingKeyGenerations", config.signing_key_generations),
+    ):
+        if len(generations) > 1:  # the key-owner stack has one key per role and receiver
+            raise ConfigError(
+                setting,
+                "a single generation with sample:keyOwnerAccount",
+                [g.name for g in generations],
+                message=(
+                    f"{setting} must name a single generation with sample:keyOwnerAccount (key "
+                    "generations are not built across accounts yet; docs/ROTATION.md); got "
+                    f"{len(generations)} generations"
+                ),
+            )
     region = os.environ.get("CDK_DEFAULT_REGION")
 
     def env(account: str) -> Environment:

@@ -456,3 +456,16 @@ def test_a_bad_receiver_deployment_is_refused():
     assert _refusal(**{"sample:receiverDeployment": "pipeline"}) == (
         "sample:receiverDeployment must be stacks or stackset; got 'pipeline'"
     )
+
+
+@pytest.mark.parametrize(
+    "setting", ["sample:encryptionKeyGenerations", "sample:signingKeyGenerations"]
+)
+def test_key_generations_across_accounts_are_refused_not_ignored(setting):
+    """The key-owner stack builds one key per role and receiver: a second generation would be
+    silently dropped, so synth refuses it in one line."""
+    message = _refusal(**{setting: json.dumps(["2026:retired", "2027"])})
+    assert message == (
+        f"{setting} must name a single generation with sample:keyOwnerAccount (key generations "
+        "are not built across accounts yet; docs/ROTATION.md); got 2 generations"
+    )
