@@ -17,7 +17,6 @@ one sts:AssumeRole), and an AWS config with one profile per party.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from local_endpoint.endpoint import (
     SENDER_ACCOUNT,
     LocalEndpoint,
 )
-from local_endpoint.workloads import Workload, create_workload
+from local_endpoint.workloads import Workload, create_workload, profile_sections
 from stacks.config import DEFAULT_RECEIVER_WORKLOAD, DEFAULT_SENDER_WORKLOAD
 
 RECEIVERS: Final = (("A", RECEIVER_ACCOUNT), ("B", SECOND_RECEIVER_ACCOUNT))
@@ -190,25 +189,7 @@ def create_workloads(endpoint: LocalEndpoint, layout: AccountsLayout) -> list[Wo
 
 
 def _write_profiles(layout: AccountsLayout, workloads: list[Workload], region: str) -> None:
-    run = secrets.token_hex(4)  # the AWS CLI caches role credentials by role and session name
-    config: list[str] = []
-    credentials: list[str] = []
-    for workload in workloads:
-        source = f"{workload.profile}-credentials"
-        config += [
-            f"[profile {workload.profile}]",
-            f"role_arn = {workload.role_arn}",
-            f"source_profile = {source}",
-            f"role_session_name = {workload.profile}-{run}",
-            f"region = {region}",
-            "",
-        ]
-        credentials += [
-            f"[{source}]",
-            f"aws_access_key_id = {workload.access_key_id}",
-            f"aws_secret_access_key = {workload.secret_access_key}",
-            "",
-        ]
+    config, credentials = profile_sections(workloads, region=region)
     # Each account's administrator, for the demo's checks (what the administrators cannot do).
     for account, (key, secret) in ADMINISTRATOR_KEYS.items():
         config += [f"[profile {admin_profile(account)}]", f"region = {region}", ""]

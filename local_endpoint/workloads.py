@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -129,15 +130,14 @@ def create_party_workloads(
     return write_profiles(directory, (sender, receiver), region=region)
 
 
-def write_profiles(
-    directory: Path, workloads: tuple[Workload, Workload], *, region: str
-) -> WorkloadProfiles:
-    directory.mkdir(parents=True, exist_ok=True)
+def profile_sections(workloads: Sequence[Workload], *, region: str) -> tuple[list[str], list[str]]:
+    """The AWS config and credentials file lines for ``workloads``: each a profile that
+    assumes its party role from the workload's own access key."""
     # The AWS CLI caches role credentials by role and session name, not by endpoint: a name of
     # its own per endpoint keeps it from reusing a previous endpoint's (now unknown) keys.
     run = secrets.token_hex(4)
-    config = []
-    credentials = []
+    config: list[str] = []
+    credentials: list[str] = []
     for workload in workloads:
         source = f"{workload.profile}-credentials"
         config += [
@@ -154,6 +154,14 @@ def write_profiles(
             f"aws_secret_access_key = {workload.secret_access_key}",
             "",
         ]
+    return config, credentials
+
+
+def write_profiles(
+    directory: Path, workloads: tuple[Workload, Workload], *, region: str
+) -> WorkloadProfiles:
+    directory.mkdir(parents=True, exist_ok=True)
+    config, credentials = profile_sections(workloads, region=region)
     config_file = directory / "aws-config"
     credentials_file = directory / "aws-credentials"
     config_file.write_text("\n".join(config), encoding="utf-8")
