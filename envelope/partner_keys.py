@@ -167,7 +167,7 @@ def _der(key: object) -> bytes:
 
 
 @dataclass(frozen=True)
-class PartnerKeys:
+class GeneratedKeyFiles:
     """What ``generate_partner_keys`` wrote, and the key ids (fingerprints) to share."""
 
     signing_private: Path
@@ -189,7 +189,7 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def generate_partner_keys(directory: Path) -> PartnerKeys:
+def generate_partner_keys(directory: Path) -> GeneratedKeyFiles:
     """Write a P-521 signing pair and an RSA-4096 encryption pair into ``directory``.
 
     Private keys (unencrypted PKCS#8 PEM) are created exclusively with mode 0600; public
@@ -226,15 +226,15 @@ def generate_partner_keys(directory: Path) -> PartnerKeys:
         raise
     signer = PrivateKeySigner(None, signing)
     unwrapper = PrivateKeyUnwrapper(None, encryption)
-    return PartnerKeys(*paths, signer.key_id, unwrapper.key_id)
+    return GeneratedKeyFiles(*paths, signer.key_id, unwrapper.key_id)
 
 
 __all__ = [
     "PARTNER_RSA_BITS",
     "EncryptedKeyError",
+    "GeneratedKeyFiles",
     "NotAKeyError",
     "PartnerKeyError",
-    "PartnerKeys",
     "PrivateKeyGivenError",
     "PublicKeyGivenError",
     "WrongKeyTypeError",
