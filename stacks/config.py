@@ -383,18 +383,24 @@ def _parse_pending_window(setting: str, value: object) -> int:
     return days
 
 
+def json_context(setting: str, allowed: str, value: object) -> object:
+    """A context value that may be JSON text (`-c key='[...]'`) or already a JSON value
+    (cdk.json); text that does not parse is a `ConfigError` naming the setting."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise ConfigError(setting, allowed, value) from None
+
+
 def _parse_tags(setting: str, value: object) -> Mapping[str, str]:
     allowed = (
         f"a JSON object of up to {MAX_TAGS} string tags (keys 1-{TAG_KEY_MAX_LENGTH} characters, "
         f"values up to {TAG_VALUE_MAX_LENGTH}, letters, digits, spaces and _.:/=+-@; "
         f"keys not starting with {_RESERVED_TAG_PREFIX})"
     )
-    tags: object = value
-    if isinstance(value, str):
-        try:
-            tags = json.loads(value)
-        except json.JSONDecodeError:
-            raise ConfigError(setting, allowed, value) from None
+    tags = json_context(setting, allowed, value)
     if not isinstance(tags, dict) or len(tags) > MAX_TAGS:
         raise ConfigError(setting, allowed, value)
     for key, tag_value in tags.items():

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from stacks.config import ROLE_NAME_MAX_LENGTH, ConfigError
+from stacks.config import ROLE_NAME_MAX_LENGTH, ConfigError, json_context
 
 KEY_OWNER_ACCOUNT: Final = "sample:keyOwnerAccount"
 SENDER_ACCOUNT: Final = "sample:senderAccount"
@@ -261,12 +261,7 @@ def _parse_receivers(value: object) -> tuple[Receiver, ...]:
         '{"name": "A", "account": "444455556666", "principal": "ReceiverRole"} (name: a capital '
         f"letter, then letters and digits, up to {RECEIVER_NAME_MAX_LENGTH})"
     )
-    items: object = value
-    if isinstance(value, str):
-        try:
-            items = json.loads(value)
-        except json.JSONDecodeError:
-            raise ConfigError(RECEIVERS, allowed, value) from None
+    items = json_context(RECEIVERS, allowed, value)
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_RECEIVERS:
         raise ConfigError(RECEIVERS, allowed, value)
     receivers: list[Receiver] = []
