@@ -38,6 +38,12 @@ HANDLED = {
 }
 
 
+def _sigint_as_a_terminal_sends_it() -> None:
+    """The child gets SIGINT's default disposition, even when this suite was started in the
+    background (`cmd &` in a script ignores SIGINT, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def large_envelope(deployed_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("signals")
@@ -83,6 +89,7 @@ def _receive_and_signal(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_as_a_terminal_sends_it,
     )
     target = int(source.stat().st_size * point)
     deadline = time.monotonic() + 120

@@ -16,6 +16,12 @@ from local_endpoint import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _sigint_as_a_terminal_sends_it() -> None:
+    """The child gets SIGINT's default disposition, even when this suite was started in the
+    background (`cmd &` in a script ignores SIGINT, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_serve_prints_the_exports_serves_and_stops_on_ctrl_c() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "local_endpoint", "serve"],
@@ -23,6 +29,7 @@ def test_serve_prints_the_exports_serves_and_stops_on_ctrl_c() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_as_a_terminal_sends_it,
     )
     try:
         assert process.stdout is not None
