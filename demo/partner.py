@@ -141,6 +141,7 @@ def _story(sender: Sender, receiver: Receiver, work: Path) -> int:
     say("\n2. Acme -> us. Acme signs with its own key and wraps to our encryption key's PEM,")
     say("   in a process with no AWS credentials and an endpoint that refuses connections:")
     (acme / "invoice.json").write_bytes(INVOICE)
+    # Each step is one partner command with its own options (shape-only repeats, duplicates D2).
     sent = as_partner(
         acme,
         "send",

@@ -83,6 +83,7 @@ class Deployment:
         return self.encryption_key_arn.split(":")[3]
 
     def resources(self) -> stack.Resources:
+        # The outputs as the internal Resources (same field names by design; duplicates D10).
         return stack.Resources(
             encryption_key=self.encryption_key_arn,
             signing_key=self.signing_key_arn,

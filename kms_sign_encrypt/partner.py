@@ -104,6 +104,7 @@ class PartnerSendResult:
     recipients: tuple[str, ...]
     calls: Mapping[str, int] = field(default_factory=dict)
 
+    # Same property as SendResult.kms_calls: two result types, one meaning (duplicates D3).
     @property
     def kms_calls(self) -> int:
         return sum(n for action, n in self.calls.items() if action.startswith("kms:"))

@@ -328,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
         "needs --sender-public-key or --trusted-senders",
     )
     _passphrase_option(trust)
+    # argparse declarations repeat their shape per option (duplicates D6): one option each.
     receive.add_argument(
         "--no-cache",
         action="store_true",

@@ -145,6 +145,7 @@ def run_command(args: argparse.Namespace) -> Result:
         resources=_resource_options(args),
         profile=args.profile,
         region=args.region,
+        # Options to the library's parameters, one keyword each (shape-only, duplicates D10).
         settings=_settings(args),
         external_id=args.external_id,
         format=args.format,
@@ -203,6 +204,7 @@ def _check_partner_send(args: argparse.Namespace) -> None:
         raise UsageError(
             "the seed format has no recipient list and no partner keys: use --format envelope"
         )
+    # Flag names are the CLI's alone, so each refusal names its own (duplicates D15).
     for option, value in (
         ("--signing-key", args.signing_key),
         ("--encryption-key", args.encryption_key),

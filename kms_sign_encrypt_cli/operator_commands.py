@@ -83,6 +83,7 @@ def _statement_audit(args: argparse.Namespace) -> Result:
         ) from None
     if not isinstance(statement, dict):
         raise UsageError(f"{args.statement} is not a statement: pass the evidence's statement.json")
+    # Each operator command opens its own caller session (shape-only, duplicates D38).
     caller = open_caller_session(
         profile=args.profile,
         region=args.region,

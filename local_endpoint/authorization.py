@@ -65,6 +65,8 @@ _NO_KEY = frozenset(
     }
 )
 _ENCRYPTION_OPERATIONS = frozenset(
+    # Overlaps patches/accounts.CROSS_ACCOUNT_OPERATIONS by members, not by meaning: these are
+    # the operations whose request context carries kms:EncryptionAlgorithm (duplicates D24).
     {
         "Encrypt",
         "Decrypt",

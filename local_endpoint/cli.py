@@ -367,6 +367,7 @@ def _cli_steps(python: str, layout: object) -> list[tuple[str, list[str], bool]]
     received = layout.directory / "cli-received-b"
     shutil.rmtree(received, ignore_errors=True)  # a previous run's (ours, under .local/)
     received.mkdir()
+    # The demo's CLI steps spell out each party's command line (shape-only, duplicates D16).
     cli = [python, "-m", "demo"]
     send = [
         *cli,

@@ -127,6 +127,8 @@ def _add_account_stacks(app: App, config: StackConfig, topology: Topology) -> No
             synthesizer=LegacyStackSynthesizer(),
         )
         receivers = []
+    # One PartyStack per party; the StackSets receiver above differs in parameters and synthesizer
+    # (duplicates D39).
     for party in (topology.sender, *receivers):
         PartyStack(
             app,

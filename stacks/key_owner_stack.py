@@ -35,6 +35,7 @@ DESCRIPTION = (
 class KeyOwnerStack(Stack):
     """The keys of a multi-account deployment, for the parties of `topology`."""
 
+    # The CDK's construct signature, as in PartyStack (shape-only, duplicates D40).
     def __init__(
         self,
         scope: Construct,

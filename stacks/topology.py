@@ -40,6 +40,7 @@ from stacks.config import ROLE_NAME_MAX_LENGTH, ConfigError, json_context
 
 KEY_OWNER_ACCOUNT: Final = "sample:keyOwnerAccount"
 SENDER_ACCOUNT: Final = "sample:senderAccount"
+# One Final constant per setting, as stacks/outputs.py does for outputs (duplicates D18).
 SENDER_PRINCIPAL: Final = "sample:senderPrincipal"
 RECEIVERS: Final = "sample:receivers"
 ALLOW_SHARED_ACCOUNTS: Final = "sample:allowSharedAccounts"
